@@ -1,0 +1,67 @@
+//! `/v1/admin/*`: tenant creation with the deployment's admin token; and, only when the
+//! process runs on a manual clock, moving time and running the scheduler on demand (tests).
+
+use crate::api::extract::{Admin, JsonBody};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::model::format_time;
+use crate::pipeline::scheduler;
+use crate::repo::tenants;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub async fn create_tenant(
+    State(app): State<Arc<App>>,
+    _: Admin,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = match body.get("name") {
+        Some(Value::String(n)) if !n.trim().is_empty() => n.trim().to_string(),
+        _ => return Err(ApiError::unprocessable("invalid tenant", "name: required, a non-empty string")),
+    };
+    let now = app.now_ms();
+    let t = tenants::create(app.store.as_ref(), &name, now).await?;
+    let key = tenants::generate_key();
+    tenants::add_key(app.store.as_ref(), &t.id, &key, now).await?;
+    // The key is shown once; only its hash is stored.
+    Ok((StatusCode::CREATED, Json(json!({ "tenant": t, "apiKey": key }))))
+}
+
+fn manual_clock(app: &App) -> Result<&crate::ports::ManualClock, ApiError> {
+    app.manual_clock.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the clock can be moved only when running with --clock manual",
+        )
+    })
+}
+
+/// `{"advanceMs": n}` or `{"advanceSecs": n}` or `{"setMs": t}`.
+pub async fn move_clock(
+    State(app): State<Arc<App>>,
+    _: Admin,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let clock = manual_clock(&app)?;
+    let num = |k: &str| body.get(k).and_then(Value::as_i64);
+    if let Some(ms) = num("advanceMs") {
+        clock.advance_ms(ms);
+    } else if let Some(s) = num("advanceSecs") {
+        clock.advance_ms(s * 1000);
+    } else if let Some(t) = num("setMs") {
+        clock.set_ms(t);
+    } else {
+        return Err(ApiError::unprocessable("invalid clock move", "send advanceMs, advanceSecs or setMs (integers)"));
+    }
+    let now = app.now_ms();
+    Ok(Json(json!({ "nowMs": now, "now": format_time(now) })))
+}
+
+pub async fn scheduler_tick(State(app): State<Arc<App>>, _: Admin) -> Result<Json<Value>, ApiError> {
+    let report = scheduler::tick(&app).await.map_err(|e| ApiError::unavailable(e.to_string()))?;
+    Ok(Json(json!(report)))
+}

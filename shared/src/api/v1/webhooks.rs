@@ -1,0 +1,278 @@
+//! `/v1/webhooks`: endpoints with URL, method, headers, auth, accepted codes, retry policy,
+//! timeout and signing secret. Passwords and secrets are write-only: reads show them masked.
+
+use crate::api::extract::{JsonBody, TenantId};
+use crate::app::App;
+use crate::delivery::retry::RetryPolicy;
+use crate::delivery::{signing, ssrf};
+use crate::error::ApiError;
+use crate::model::webhook::{SigningSecret, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
+use crate::model::{format_time, HeaderSpec, HttpMethod, Webhook, WebhookAuth};
+use crate::repo::webhooks;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const INVALID: &str = "invalid webhook";
+/// How long the previous secret keeps signing after a rotation.
+pub const ROTATION_GRACE_MS: i64 = 24 * 3600 * 1000;
+
+fn invalid(detail: impl Into<String>) -> ApiError {
+    ApiError::unprocessable(INVALID, detail)
+}
+
+/// Headers as an object `{"K": "v"}`, a list of `{"name", "value"}`, a list of `"K=v"`
+/// strings, or one string of `K=v` lines (the callback-notifications seed's form).
+pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
+    fn line(line: &str, at: String) -> Result<Option<HeaderSpec>, ApiError> {
+        let line = line.trim();
+        if line.is_empty() {
+            return Ok(None);
+        }
+        let (k, v) =
+            line.split_once('=').ok_or_else(|| invalid(format!("{at}: {line:?} is not in the form key=value")))?;
+        Ok(Some(HeaderSpec { name: k.trim().to_string(), value: v.trim().to_string() }))
+    }
+    let mut out = Vec::new();
+    match v {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            for (i, l) in s.lines().enumerate() {
+                out.extend(line(l, format!("headers line {}", i + 1))?);
+            }
+        }
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                let v = v.as_str().ok_or_else(|| invalid(format!("headers.{k}: must be a string")))?;
+                out.push(HeaderSpec { name: k.clone(), value: v.to_string() });
+            }
+        }
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(s) => out.extend(line(s, format!("headers[{i}]"))?),
+                    Value::Object(o) => {
+                        let name = o.get("name").and_then(Value::as_str);
+                        let value = o.get("value").and_then(Value::as_str);
+                        match (name, value) {
+                            (Some(n), Some(v)) => out.push(HeaderSpec { name: n.to_string(), value: v.to_string() }),
+                            _ => return Err(invalid(format!("headers[{i}]: needs string \"name\" and \"value\""))),
+                        }
+                    }
+                    _ => {
+                        return Err(invalid(format!("headers[{i}]: must be \"key=value\" or {{\"name\", \"value\"}}")))
+                    }
+                }
+            }
+        }
+        Some(_) => return Err(invalid("headers: must be an object, a list, or key=value lines")),
+    }
+    for h in &out {
+        let valid_name = !h.name.is_empty() && axum::http::HeaderName::from_bytes(h.name.as_bytes()).is_ok();
+        if !valid_name {
+            return Err(invalid(format!("headers: {:?} is not a valid header name", h.name)));
+        }
+        if axum::http::HeaderValue::from_str(&h.value).is_err() {
+            return Err(invalid(format!("headers.{}: the value has characters a header cannot carry", h.name)));
+        }
+    }
+    Ok(out)
+}
+
+/// The webhook settings in a create or replace body. `existing` supplies what a replace may
+/// leave out (the password when it is omitted or sent back masked).
+fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<Webhook, ApiError> {
+    let o = body.as_object().ok_or_else(|| invalid("the webhook must be a JSON object"))?;
+    let url = match o.get("url") {
+        Some(Value::String(u)) => {
+            ssrf::check_url_at_creation(u, &app.settings.destinations).map_err(|e| {
+                ApiError::unprocessable(
+                    if matches!(e, ssrf::DestinationError::Refused { .. }) { "destination refused" } else { INVALID },
+                    format!("url: {e}"),
+                )
+            })?;
+            u.clone()
+        }
+        _ => return Err(invalid("url: required, an http(s) URL")),
+    };
+    let name = match o.get("name") {
+        Some(Value::String(n)) if !n.trim().is_empty() => n.trim().to_string(),
+        None | Some(Value::Null) => url.clone(),
+        _ => return Err(invalid("name: must be a non-empty string")),
+    };
+    let method = match o.get("method").and_then(Value::as_str).map(str::to_ascii_uppercase).as_deref() {
+        None => HttpMethod::Post,
+        Some("POST") => HttpMethod::Post,
+        Some("PUT") => HttpMethod::Put,
+        Some(m) => return Err(invalid(format!("method: {m:?}; use POST or PUT"))),
+    };
+    let headers = parse_headers(o.get("headers"))?;
+    let auth = match o.get("auth") {
+        None | Some(Value::Null) => WebhookAuth::None,
+        Some(Value::Object(a)) => match a.get("type").and_then(Value::as_str) {
+            None | Some("none") => WebhookAuth::None,
+            Some("basic") => {
+                let username = a
+                    .get("username")
+                    .and_then(Value::as_str)
+                    .filter(|u| !u.is_empty() && !u.contains(':'))
+                    .ok_or_else(|| invalid("auth.username: required for basic auth, without ':'"))?;
+                let given = a.get("password").and_then(Value::as_str).filter(|p| *p != MASK);
+                let password = match (given, existing.map(|w| &w.auth)) {
+                    (Some(p), _) => p.to_string(),
+                    (None, Some(WebhookAuth::Basic { password, .. })) => password.clone(),
+                    (None, _) => return Err(invalid("auth.password: required for basic auth")),
+                };
+                WebhookAuth::Basic { username: username.to_string(), password }
+            }
+            Some(t) => return Err(invalid(format!("auth.type: {t:?}; use \"none\" or \"basic\""))),
+        },
+        Some(_) => {
+            return Err(invalid("auth: must be an object such as {\"type\": \"basic\", \"username\", \"password\"}"))
+        }
+    };
+    let success_codes = match o.get("successCodes") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(codes)) => codes
+            .iter()
+            .map(|c| c.as_u64().filter(|c| (100..=599).contains(c)).map(|c| c as u16))
+            .collect::<Option<Vec<u16>>>()
+            .ok_or_else(|| invalid("successCodes: must be HTTP status codes, e.g. [200, 201, 202, 203, 204]"))?,
+        Some(_) => return Err(invalid("successCodes: must be a list of status codes")),
+    };
+    let retry_policy = match o.get("retryPolicy") {
+        None | Some(Value::Null) => RetryPolicy::default(),
+        Some(Value::String(p)) => RetryPolicy::parse(p).map_err(|e| invalid(format!("retryPolicy: {e}")))?,
+        Some(_) => return Err(invalid("retryPolicy: must be a policy name")),
+    };
+    let timeout_ms = match o.get("timeoutMs") {
+        None | Some(Value::Null) => DEFAULT_TIMEOUT_MS,
+        Some(v) => v
+            .as_u64()
+            .filter(|t| (1..=MAX_TIMEOUT_MS).contains(t))
+            .ok_or_else(|| invalid(format!("timeoutMs: must be 1 to {MAX_TIMEOUT_MS}")))?,
+    };
+    let secret = match o.get("secret") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.starts_with("whsec_") && signing::sign(s, "x", 0, b"").is_ok() => Some(s.clone()),
+        Some(_) => return Err(invalid("secret: must be a whsec_ secret (base64 after the prefix)")),
+    };
+    let now = format_time(app.now_ms());
+    let secrets = match (secret, existing) {
+        (Some(s), _) => vec![SigningSecret { secret: s, expires_at_ms: None }],
+        (None, Some(w)) => w.secrets.clone(),
+        (None, None) => vec![SigningSecret { secret: signing::generate_secret(), expires_at_ms: None }],
+    };
+    Ok(Webhook {
+        id: existing
+            .map(|w| w.id.clone())
+            .unwrap_or_else(|| format!("wh_{}", ulid::Ulid::new().to_string().to_lowercase())),
+        name,
+        url,
+        method,
+        headers,
+        auth,
+        success_codes,
+        retry_policy,
+        timeout_ms,
+        secrets,
+        created_at: existing.map(|w| w.created_at.clone()).unwrap_or_else(|| now.clone()),
+        updated_at: now,
+    })
+}
+
+const MASK: &str = "****";
+
+/// The webhook as the API shows it: password and secrets masked.
+pub fn view(w: &Webhook) -> Value {
+    let mut v = serde_json::to_value(w).expect("webhooks serialize");
+    if let WebhookAuth::Basic { username, .. } = &w.auth {
+        v["auth"] = json!({"type": "basic", "username": username, "password": MASK});
+    }
+    v["secrets"] = Value::Null;
+    v.as_object_mut().expect("object").remove("secrets");
+    v["signingSecret"] = json!(w.secrets.first().map(|s| signing::mask_secret(&s.secret)));
+    v
+}
+
+pub async fn create(
+    State(app): State<Arc<App>>,
+    TenantId(tenant): TenantId,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let w = parse_input(&app, &body, None)?;
+    webhooks::insert(app.store.as_ref(), &tenant, &w).await?;
+    let mut v = view(&w);
+    // Shown in full once, at creation, so the receiver can verify signatures; masked after.
+    if body.get("secret").is_none() {
+        v["signingSecret"] = json!(w.secrets[0].secret);
+    }
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+pub async fn list(State(app): State<Arc<App>>, TenantId(tenant): TenantId) -> Result<Json<Value>, ApiError> {
+    let ws = webhooks::list(app.store.as_ref(), &tenant).await?;
+    Ok(Json(json!({ "webhooks": ws.iter().map(view).collect::<Vec<_>>() })))
+}
+
+pub async fn get_one(
+    State(app): State<Arc<App>>,
+    TenantId(tenant): TenantId,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let w =
+        webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
+    Ok(Json(view(&w.value)))
+}
+
+pub async fn replace(
+    State(app): State<Arc<App>>,
+    TenantId(tenant): TenantId,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let cur =
+        webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
+    let w = parse_input(&app, &body, Some(&cur.value))?;
+    webhooks::update(app.store.as_ref(), &tenant, &w, cur.version).await?;
+    Ok(Json(view(&w)))
+}
+
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    TenantId(tenant): TenantId,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if webhooks::delete(app.store.as_ref(), &tenant, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("webhook", &id))
+    }
+}
+
+/// A new secret signs from now on; the previous one keeps signing for the grace period, so
+/// receivers can switch without rejecting anything.
+pub async fn rotate_secret(
+    State(app): State<Arc<App>>,
+    TenantId(tenant): TenantId,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let cur =
+        webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
+    let now = app.now_ms();
+    let mut w = cur.value;
+    let fresh = signing::generate_secret();
+    let mut secrets = vec![SigningSecret { secret: fresh.clone(), expires_at_ms: None }];
+    if let Some(prev) = w.secrets.first() {
+        secrets.push(SigningSecret { secret: prev.secret.clone(), expires_at_ms: Some(now + ROTATION_GRACE_MS) });
+    }
+    w.secrets = secrets;
+    w.updated_at = format_time(now);
+    webhooks::update(app.store.as_ref(), &tenant, &w, cur.version).await?;
+    let mut v = view(&w);
+    v["signingSecret"] = json!(fresh);
+    v["previousSecretExpiresAt"] = json!(format_time(now + ROTATION_GRACE_MS));
+    Ok(Json(v))
+}

@@ -1,0 +1,79 @@
+//! The application context: the ports and settings, built once per process (Lambda init or
+//! the local runner) and shared by every handler.
+
+use crate::delivery::ssrf::{self, DestinationPolicy};
+use crate::ports::{Clock, EventBus, ItemStore, ManualClock, Queue};
+use crate::repo::triggers::TriggerCache;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Settings {
+    /// Destinations allowed despite the SSRF rules (e.g. loopback for local runs and tests).
+    pub destinations: Arc<DestinationPolicy>,
+    /// Credential for `/v1/admin/*` (tenant and key creation); admin routes are off without it.
+    pub admin_token: Option<String>,
+    /// Twilio's API base URL (tests point it at a local Twilio-compatible receiver).
+    pub twilio_base_url: String,
+    /// Where Twilio should send status callbacks: this deployment's public base URL.
+    pub public_url: String,
+}
+
+impl Settings {
+    pub fn new(destinations: DestinationPolicy) -> Self {
+        Self {
+            destinations: Arc::new(destinations),
+            admin_token: None,
+            twilio_base_url: "https://api.twilio.com".to_string(),
+            public_url: "http://127.0.0.1:8080".to_string(),
+        }
+    }
+}
+
+/// The adapters a process runs on (embedded or AWS).
+#[derive(Clone)]
+pub struct Ports {
+    pub store: Arc<dyn ItemStore>,
+    pub queue: Arc<dyn Queue>,
+    pub bus: Arc<dyn EventBus>,
+    pub clock: Arc<dyn Clock>,
+    /// Set when time is moved by hand (`--clock manual`): enables the clock admin route.
+    pub manual_clock: Option<Arc<ManualClock>>,
+}
+
+pub struct App {
+    pub store: Arc<dyn ItemStore>,
+    pub queue: Arc<dyn Queue>,
+    pub bus: Arc<dyn EventBus>,
+    pub clock: Arc<dyn Clock>,
+    pub manual_clock: Option<Arc<ManualClock>>,
+    /// One client for every outgoing request: pooled connections, no redirects, SSRF-checked DNS.
+    pub http: reqwest::Client,
+    pub settings: Settings,
+    pub triggers: TriggerCache,
+}
+
+impl App {
+    pub fn new(ports: Ports, settings: Settings) -> Arc<Self> {
+        let http = ssrf::client_builder(settings.destinations.clone())
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(256)
+            .user_agent(concat!("Ringhook/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds");
+        Arc::new(Self {
+            store: ports.store,
+            queue: ports.queue,
+            bus: ports.bus,
+            clock: ports.clock,
+            manual_clock: ports.manual_clock,
+            http,
+            settings,
+            triggers: TriggerCache::default(),
+        })
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

@@ -1,0 +1,205 @@
+//! `Queue` on SQLite with SQS's semantics: delays, visibility timeouts, receive counts and a
+//! dead-letter state after `max_receives`. Time comes from the clock port, so tests that move
+//! the clock see delayed and invisible messages come back.
+
+use super::db::{Db, DbError};
+use crate::ports::queue::{Message, OutMessage, Queue, QueueError, QueueName};
+use crate::ports::Clock;
+use async_trait::async_trait;
+use rusqlite::params;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How often a waiting receive looks again for messages that became visible by time passing.
+const POLL: Duration = Duration::from_millis(50);
+
+#[derive(Clone)]
+pub struct SqliteQueue {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    max_receives: u32,
+    notify: Arc<Notify>,
+}
+
+fn err(e: DbError) -> QueueError {
+    QueueError(e.to_string())
+}
+
+impl SqliteQueue {
+    /// `max_receives`: like SQS's `maxReceiveCount`, the receive after that many moves the
+    /// message to the dead-letter state instead of returning it.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, max_receives: u32) -> Self {
+        Self { db, clock, max_receives, notify: Arc::new(Notify::new()) }
+    }
+
+    /// Makes every in-flight message visible again. Only for a process that owns the file
+    /// alone (the local runner at start-up): the consumers that held them are gone.
+    pub async fn release_in_flight(&self) -> Result<usize, QueueError> {
+        let now = self.clock.now_ms();
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "UPDATE queue_messages SET visible_at = ?1 WHERE dead = 0 AND receipt IS NOT NULL AND visible_at > ?1",
+                    [now],
+                )
+            })
+            .await
+            .map_err(err)
+    }
+
+    /// Messages waiting (visible or not), per queue: for status pages and tests.
+    pub async fn depth(&self, queue: QueueName) -> Result<u64, QueueError> {
+        let q = queue.as_str();
+        self.db
+            .read(move |c| {
+                c.query_row("SELECT COUNT(*) FROM queue_messages WHERE queue = ?1 AND dead = 0", [q], |r| {
+                    r.get::<_, i64>(0)
+                })
+            })
+            .await
+            .map(|n| n as u64)
+            .map_err(err)
+    }
+
+    async fn claim(&self, queue: QueueName, max: usize, visibility_secs: u32) -> Result<Vec<Message>, QueueError> {
+        let now = self.clock.now_ms();
+        let q = queue.as_str();
+        let max_receives = self.max_receives;
+        let visible_at = now + i64::from(visibility_secs) * 1000;
+        self.db
+            .write(move |c| {
+                let mut select = c.prepare_cached(
+                    "SELECT id, body, receive_count FROM queue_messages \
+                     WHERE queue = ?1 AND dead = 0 AND visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3",
+                )?;
+                let candidates: Vec<(i64, String, u32)> = select
+                    .query_map(params![q, now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let mut out = Vec::with_capacity(candidates.len());
+                for (id, body, count) in candidates {
+                    if count >= max_receives {
+                        c.prepare_cached("UPDATE queue_messages SET dead = 1, receipt = NULL WHERE id = ?1")?
+                            .execute([id])?;
+                        continue;
+                    }
+                    let receive_count = count + 1;
+                    let receipt = format!("{id}:{receive_count}");
+                    c.prepare_cached(
+                        "UPDATE queue_messages SET receive_count = ?2, visible_at = ?3, receipt = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![id, receive_count, visible_at, receipt])?;
+                    out.push(Message { id: id.to_string(), receipt, body, receive_count });
+                }
+                Ok(out)
+            })
+            .await
+            .map_err(err)
+    }
+}
+
+#[async_trait]
+impl Queue for SqliteQueue {
+    async fn send(&self, queue: QueueName, messages: Vec<OutMessage>) -> Result<(), QueueError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let q = queue.as_str();
+        self.db
+            .write(move |c| {
+                let mut stmt =
+                    c.prepare_cached("INSERT INTO queue_messages (queue, body, visible_at) VALUES (?1, ?2, ?3)")?;
+                for m in &messages {
+                    stmt.execute(params![q, m.body, now + i64::from(m.delay_secs.min(900)) * 1000])?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(err)?;
+        self.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn receive(
+        &self,
+        queue: QueueName,
+        max: usize,
+        visibility_secs: u32,
+        wait: Duration,
+    ) -> Result<Vec<Message>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Register interest before looking, so a send between the look and the wait wakes us.
+            let notified = self.notify.notified();
+            let got = self.claim(queue, max, visibility_secs).await?;
+            if !got.is_empty() {
+                return Ok(got);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(got);
+            }
+            let _ = tokio::time::timeout(POLL.min(deadline - now), notified).await;
+        }
+    }
+
+    async fn delete(&self, _queue: QueueName, receipts: Vec<String>) -> Result<(), QueueError> {
+        if receipts.is_empty() {
+            return Ok(());
+        }
+        self.db
+            .write(move |c| {
+                let mut stmt = c.prepare_cached("DELETE FROM queue_messages WHERE id = ?1 AND receipt = ?2")?;
+                for r in &receipts {
+                    if let Some((id, _)) = r.split_once(':') {
+                        stmt.execute(params![id, r])?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .map_err(err)
+    }
+
+    async fn change_visibility(
+        &self,
+        _queue: QueueName,
+        receipt: &str,
+        visibility_secs: u32,
+    ) -> Result<(), QueueError> {
+        let Some((id, _)) = receipt.split_once(':') else {
+            return Err(QueueError(format!("malformed receipt {receipt:?}")));
+        };
+        let (id, receipt) = (id.to_string(), receipt.to_string());
+        let visible_at = self.clock.now_ms() + i64::from(visibility_secs) * 1000;
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "UPDATE queue_messages SET visible_at = ?1 WHERE id = ?2 AND receipt = ?3 AND dead = 0",
+                    params![visible_at, id, receipt],
+                )
+            })
+            .await
+            .map_err(err)?;
+        self.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn dead_letters(&self, queue: QueueName, max: usize) -> Result<Vec<Message>, QueueError> {
+        let q = queue.as_str();
+        self.db
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT id, body, receive_count FROM queue_messages WHERE queue = ?1 AND dead = 1 ORDER BY id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![q, max as i64], |r| {
+                    let id: i64 = r.get(0)?;
+                    Ok(Message { id: id.to_string(), receipt: String::new(), body: r.get(1)?, receive_count: r.get(2)? })
+                })?;
+                rows.collect()
+            })
+            .await
+            .map_err(err)
+    }
+}

@@ -1,0 +1,210 @@
+//! `ItemStore` on SQLite: the `items` table keeps DynamoDB's shape (pk, sk, version, a sparse
+//! due index, TTL) so repositories behave the same on both backends.
+
+use super::db::{Db, DbError};
+use crate::ports::{Clock, Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteStore {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
+    /// Removes expired items for good (reads already ignore them, as DynamoDB's do).
+    pub async fn purge_expired(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now_secs();
+        self.db
+            .write(move |c| c.execute("DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1", [now]))
+            .await
+            .map_err(unavailable)
+    }
+}
+
+fn unavailable(e: DbError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn row_to_item(row: &Row<'_>) -> rusqlite::Result<Item> {
+    let data: String = row.get(2)?;
+    Ok(Item {
+        pk: row.get(0)?,
+        sk: row.get(1)?,
+        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+        version: row.get::<_, i64>(3)? as u64,
+        due_at: row.get(4)?,
+        expires_at: row.get(5)?,
+    })
+}
+
+const COLS: &str = "pk, sk, data, version, due_at, expires_at";
+
+/// Checks `cond` against the live stored item; `Ok(false)` means the condition failed.
+fn condition_holds(c: &Connection, pk: &str, sk: &str, cond: Condition, now_secs: i64) -> rusqlite::Result<bool> {
+    if cond == Condition::None {
+        return Ok(true);
+    }
+    let current: Option<(i64, Option<i64>)> = c
+        .query_row("SELECT version, expires_at FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let live_version = current.and_then(|(v, exp)| match exp {
+        Some(e) if e <= now_secs => None,
+        _ => Some(v as u64),
+    });
+    Ok(match cond {
+        Condition::None => true,
+        Condition::NotExists => live_version.is_none(),
+        Condition::Version(v) => live_version == Some(v),
+    })
+}
+
+fn write_item(c: &Connection, item: &Item) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT OR REPLACE INTO items (pk, sk, data, version, due_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        item.pk,
+        item.sk,
+        item.data.to_string(),
+        item.version as i64,
+        item.due_at,
+        item.expires_at
+    ])?;
+    Ok(())
+}
+
+#[async_trait]
+impl ItemStore for SqliteStore {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let (pk, sk) = (pk.to_string(), sk.to_string());
+        let now = self.clock.now_secs();
+        self.db
+            .read(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {COLS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
+                ))?
+                .query_row(params![pk, sk, now], row_to_item)
+                .optional()
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn put(&self, item: Item, cond: Condition) -> Result<(), StoreError> {
+        let now = self.clock.now_secs();
+        let ok = self
+            .db
+            .write(move |c| {
+                if !condition_holds(c, &item.pk, &item.sk, cond, now)? {
+                    return Ok(false);
+                }
+                write_item(c, &item)?;
+                Ok(true)
+            })
+            .await
+            .map_err(unavailable)?;
+        if ok {
+            Ok(())
+        } else {
+            Err(StoreError::ConditionFailed)
+        }
+    }
+
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.db
+            .write(move |c| {
+                for item in &items {
+                    write_item(c, item)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn delete(&self, pk: &str, sk: &str, cond: Condition) -> Result<(), StoreError> {
+        let (pk, sk) = (pk.to_string(), sk.to_string());
+        let now = self.clock.now_secs();
+        let ok = self
+            .db
+            .write(move |c| {
+                if !condition_holds(c, &pk, &sk, cond, now)? {
+                    return Ok(false);
+                }
+                c.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
+                Ok(true)
+            })
+            .await
+            .map_err(unavailable)?;
+        if ok {
+            Ok(())
+        } else {
+            Err(StoreError::ConditionFailed)
+        }
+    }
+
+    async fn query(&self, pk: &str, range: SkRange, opts: QueryOpts) -> Result<Vec<Item>, StoreError> {
+        let pk = pk.to_string();
+        let now = self.clock.now_secs();
+        self.db
+            .read(move |c| {
+                let (lo, hi) = match &range {
+                    SkRange::All => (String::new(), None),
+                    SkRange::Prefix(p) => (p.clone(), prefix_upper_bound(p)),
+                    SkRange::Between(a, b) => (a.clone(), Some(format!("{b}\u{0}"))),
+                };
+                let order = if opts.descending { "DESC" } else { "ASC" };
+                let after_cmp = if opts.descending { "<" } else { ">" };
+                let limit = opts.limit.map(|l| l as i64).unwrap_or(-1);
+                let sql = format!(
+                    "SELECT {COLS} FROM items WHERE pk = ?1 AND sk >= ?2 AND (?3 IS NULL OR sk < ?3) \
+                     AND (?6 IS NULL OR sk {after_cmp} ?6) \
+                     AND (expires_at IS NULL OR expires_at > ?4) ORDER BY sk {order} LIMIT ?5"
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows = stmt.query_map(params![pk, lo, hi, now, limit, opts.after], row_to_item)?;
+                rows.collect()
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn query_due(&self, due_before_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let now = self.clock.now_secs();
+        self.db
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {COLS} FROM items WHERE due_at IS NOT NULL AND due_at <= ?1 \
+                     AND (expires_at IS NULL OR expires_at > ?2) ORDER BY due_at ASC LIMIT ?3"
+                ))?;
+                let rows = stmt.query_map(params![due_before_ms, now, limit as i64], row_to_item)?;
+                rows.collect()
+            })
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix` (None: no bound).
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}

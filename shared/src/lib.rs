@@ -1,0 +1,15 @@
+//! Ringhook's common crate: domain types, the trigger engine, the pipeline stages written once
+//! against the ports, and the two sets of adapters (embedded SQLite and AWS).
+
+pub mod api;
+pub mod app;
+pub mod aws;
+pub mod conformance;
+pub mod delivery;
+pub mod embedded;
+pub mod error;
+pub mod model;
+pub mod pipeline;
+pub mod ports;
+pub mod repo;
+pub mod triggers;

@@ -1,0 +1,71 @@
+//! Moving messages between a queue and a handler: the local runner's polling loops, and the
+//! same per-message contract Lambda's SQS handlers use (failed messages stay on the queue).
+
+use super::{deliver, evaluate, PipelineError};
+use crate::app::App;
+use crate::model::Event;
+use crate::ports::{Message, QueueName};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Visibility timeout for received messages: longer than the slowest attempt (30 s timeout).
+pub const VISIBILITY_SECS: u32 = 60;
+
+/// Handles a batch of messages from `queue`; returns the ids of the messages that failed.
+pub async fn handle_batch(app: &App, queue: QueueName, messages: &[(String, String)]) -> Vec<String> {
+    let results: Vec<Result<(), PipelineError>> = match queue {
+        QueueName::Events => {
+            let mut results: Vec<Option<Result<(), PipelineError>>> = Vec::with_capacity(messages.len());
+            let mut parsed = Vec::new();
+            for (_, body) in messages {
+                match serde_json::from_str::<Event>(body) {
+                    Ok(e) => {
+                        parsed.push(e);
+                        results.push(None);
+                    }
+                    Err(e) => results.push(Some(Err(PipelineError::Malformed(e.to_string())))),
+                }
+            }
+            let mut evaluated = evaluate::evaluate_batch(app, &parsed).await.into_iter();
+            results.into_iter().map(|r| r.unwrap_or_else(|| evaluated.next().expect("one result per event"))).collect()
+        }
+        QueueName::Deliveries => {
+            futures::future::join_all(messages.iter().map(|(_, body)| deliver::process_message(app, body))).await
+        }
+    };
+    messages
+        .iter()
+        .zip(results)
+        .filter_map(|((id, _), r)| match r {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(queue = queue.as_str(), message = %id, error = %e, "message failed; it stays on the queue");
+                Some(id.clone())
+            }
+        })
+        .collect()
+}
+
+/// Receives from `queue` until `stop` fires, handling up to `batch` messages at a time.
+pub async fn run_loop(app: Arc<App>, queue: QueueName, batch: usize, stop: tokio::sync::watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        let msgs: Vec<Message> =
+            match app.queue.receive(queue, batch, VISIBILITY_SECS, Duration::from_millis(500)).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(queue = queue.as_str(), error = %e, "receive failed");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+        if msgs.is_empty() {
+            continue;
+        }
+        let pairs: Vec<(String, String)> = msgs.iter().map(|m| (m.id.clone(), m.body.clone())).collect();
+        let failed = handle_batch(&app, queue, &pairs).await;
+        let done: Vec<String> = msgs.iter().filter(|m| !failed.contains(&m.id)).map(|m| m.receipt.clone()).collect();
+        if let Err(e) = app.queue.delete(queue, done).await {
+            tracing::error!(queue = queue.as_str(), error = %e, "delete failed; messages will be seen again");
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Accepting events: validate, deduplicate on id, put them on the events queue. An event is
+//! acknowledged (202) only once it is durably queued.
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::model::{format_time, parse_time, Event};
+use crate::ports::{OutMessage, QueueName};
+use crate::repo::events::{self, Recorded};
+use crate::triggers::validate::is_valid_event_type;
+use serde::Serialize;
+use serde_json::Value;
+
+pub const MAX_BATCH: usize = 500;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    pub id: String,
+    pub duplicate: bool,
+}
+
+/// Parses one event object: `{"type", "payload", "id"?, "time"?}`; `at` names it in errors.
+pub fn parse_event(
+    v: &Value,
+    at: &str,
+    tenant: &str,
+    default_id: Option<String>,
+    now_ms: i64,
+) -> Result<Event, ApiError> {
+    let o = v
+        .as_object()
+        .ok_or_else(|| ApiError::unprocessable("invalid event", format!("{at}: must be a JSON object")))?;
+    let event_type = match o.get("type") {
+        Some(Value::String(t)) if is_valid_event_type(t) => t.clone(),
+        Some(Value::String(t)) => {
+            return Err(ApiError::unprocessable(
+                "invalid event",
+                format!("{at}.type: {t:?} is not an event type (dot-separated lowercase words, e.g. \"agent.wrap\")"),
+            ))
+        }
+        _ => return Err(ApiError::unprocessable("invalid event", format!("{at}.type: required, a string"))),
+    };
+    let payload = match o.get("payload") {
+        Some(p @ Value::Object(_)) => p.clone(),
+        _ => return Err(ApiError::unprocessable("invalid event", format!("{at}.payload: required, a JSON object"))),
+    };
+    let id = match o.get("id") {
+        None | Some(Value::Null) => {
+            default_id.unwrap_or_else(|| format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase()))
+        }
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 200 => s.clone(),
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "invalid event",
+                format!("{at}.id: must be a string of 1 to 200 characters"),
+            ))
+        }
+    };
+    let time = match o.get("time") {
+        None | Some(Value::Null) => format_time(now_ms),
+        Some(Value::String(s)) if parse_time(s).is_some() => s.clone(),
+        Some(_) => {
+            return Err(ApiError::unprocessable("invalid event", format!("{at}.time: must be an RFC 3339 timestamp")))
+        }
+    };
+    Ok(Event { id, tenant_id: tenant.to_string(), event_type, payload, time, received_at_ms: now_ms })
+}
+
+/// Parses a request body: one event, or `{"events": [...]}`. The idempotency key names a
+/// single event; in a batch, event i without its own id gets `{key}:{i}`.
+pub fn parse_body(
+    body: &Value,
+    tenant: &str,
+    idempotency_key: Option<&str>,
+    now_ms: i64,
+) -> Result<Vec<Event>, ApiError> {
+    match body.get("events") {
+        Some(Value::Array(items)) => {
+            if items.is_empty() {
+                return Err(ApiError::unprocessable("invalid event", "events: the batch is empty"));
+            }
+            if items.len() > MAX_BATCH {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "batch too large",
+                    format!("events: {} events; at most {MAX_BATCH} per request", items.len()),
+                ));
+            }
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    parse_event(e, &format!("events[{i}]"), tenant, idempotency_key.map(|k| format!("{k}:{i}")), now_ms)
+                })
+                .collect()
+        }
+        Some(_) => Err(ApiError::unprocessable("invalid event", "events: must be an array of events")),
+        None => Ok(vec![parse_event(body, "event", tenant, idempotency_key.map(str::to_string), now_ms)?]),
+    }
+}
+
+/// Records and queues the events. Duplicates (same id within the dedup window) are answered
+/// as accepted without being evaluated again.
+pub async fn accept(app: &App, events: Vec<Event>) -> Result<Vec<Accepted>, ApiError> {
+    let recorded = futures::future::try_join_all(
+        events.iter().map(|e| events::record(app.store.as_ref(), &e.tenant_id, &e.id, &e.event_type, e.received_at_ms)),
+    )
+    .await?;
+    let mut out = Vec::with_capacity(events.len());
+    let mut messages = Vec::with_capacity(events.len());
+    for (e, r) in events.iter().zip(recorded) {
+        out.push(Accepted { id: e.id.clone(), duplicate: r != Recorded::New });
+        if r != Recorded::Duplicate {
+            messages.push(OutMessage::now(serde_json::to_string(e).expect("events serialize")));
+        }
+    }
+    app.queue.send(QueueName::Events, messages).await?;
+    Ok(out)
+}

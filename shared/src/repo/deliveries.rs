@@ -1,0 +1,122 @@
+//! Deliveries and their attempt log. A pending delivery always sits in the due-time index at
+//! the time it should next be looked at, so the scheduler finds anything a lost queue message
+//! would otherwise have stranded.
+
+use super::{decode, encode, get, keys, put_next, Versioned};
+use crate::model::{Attempt, Delivery, DeliveryStatus};
+use crate::ports::{Item, ItemStore, QueryOpts, SkRange, StoreError};
+
+/// Attempt logs and finished deliveries are kept this long.
+pub const RETENTION_SECS: i64 = 30 * 24 * 3600;
+
+pub fn to_item(d: &Delivery) -> Item {
+    let mut item = encode(keys::deliveries(&d.tenant_id), &d.id, d);
+    if d.status.is_final() {
+        item.expires_at = Some(d.completed_at_ms.unwrap_or(d.created_at_ms) / 1000 + RETENTION_SECS);
+    } else {
+        item.due_at = d.sweep_at_ms.or(d.next_attempt_at_ms);
+    }
+    item
+}
+
+/// Creates deliveries that do not exist yet; returns the ones created (ids are deterministic,
+/// so an event evaluated twice creates each delivery once).
+pub async fn create_many(store: &dyn ItemStore, ds: Vec<Delivery>) -> Result<Vec<Delivery>, StoreError> {
+    let mut created = Vec::with_capacity(ds.len());
+    for d in ds {
+        match put_next(store, to_item(&d), None).await {
+            Ok(()) => created.push(d),
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(created)
+}
+
+pub async fn find(store: &dyn ItemStore, tenant: &str, id: &str) -> Result<Option<Versioned<Delivery>>, StoreError> {
+    get(store, &keys::deliveries(tenant), id).await
+}
+
+pub async fn update(store: &dyn ItemStore, d: &Delivery, read_version: u64) -> Result<(), StoreError> {
+    put_next(store, to_item(d), Some(read_version)).await
+}
+
+pub async fn record_attempt(store: &dyn ItemStore, tenant: &str, a: &Attempt) -> Result<(), StoreError> {
+    let mut item = encode(keys::attempts(tenant, &a.delivery_id), keys::attempt_sk(a.number), a);
+    item.expires_at = Some(a.started_at_ms / 1000 + RETENTION_SECS);
+    store.put_many(vec![item]).await
+}
+
+pub async fn attempts(store: &dyn ItemStore, tenant: &str, delivery_id: &str) -> Result<Vec<Attempt>, StoreError> {
+    store
+        .query(&keys::attempts(tenant, delivery_id), SkRange::All, QueryOpts::default())
+        .await?
+        .into_iter()
+        .map(|i| decode(i).map(|v| v.value))
+        .collect()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub webhook_id: Option<String>,
+    pub trigger_id: Option<String>,
+    pub event_id: Option<String>,
+    pub status: Option<DeliveryStatus>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+}
+
+impl DeliveryFilter {
+    fn keeps(&self, d: &Delivery) -> bool {
+        self.webhook_id.as_ref().is_none_or(|w| d.webhook_id.as_ref() == Some(w))
+            && self.trigger_id.as_ref().is_none_or(|t| d.trigger_id.as_ref() == Some(t))
+            && self.event_id.as_ref().is_none_or(|e| &d.event_id == e)
+            && self.status.is_none_or(|s| d.status == s)
+            && self.since_ms.is_none_or(|s| d.created_at_ms >= s)
+            && self.until_ms.is_none_or(|u| d.created_at_ms < u)
+    }
+}
+
+/// Newest first. Delivery ids are ULIDs (time-ordered), so time bounds become key bounds.
+/// Returns the page and the cursor for the next page.
+pub async fn list(
+    store: &dyn ItemStore,
+    tenant: &str,
+    filter: &DeliveryFilter,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<(Vec<Delivery>, Option<String>), StoreError> {
+    let lo = filter.since_ms.map(ulid_floor).unwrap_or_default();
+    let hi = filter.until_ms.map(ulid_floor).unwrap_or_else(|| "~".to_string());
+    let mut out = Vec::new();
+    let mut after = cursor;
+    loop {
+        let page = store
+            .query(
+                &keys::deliveries(tenant),
+                SkRange::Between(lo.clone(), hi.clone()),
+                QueryOpts { limit: Some(200), descending: true, after: after.clone() },
+            )
+            .await?;
+        let exhausted = page.len() < 200;
+        for item in page {
+            after = Some(item.sk.clone());
+            let d: Delivery = decode(item)?.value;
+            if filter.keeps(&d) {
+                out.push(d);
+                if out.len() == limit {
+                    return Ok((out, after));
+                }
+            }
+        }
+        if exhausted {
+            return Ok((out, None));
+        }
+    }
+}
+
+/// The smallest delivery id created at `ms`.
+fn ulid_floor(ms: i64) -> String {
+    let id = ulid::Ulid::from_parts(ms.max(0) as u64, 0).to_string().to_lowercase();
+    format!("dlv_{id}")
+}

@@ -1,0 +1,40 @@
+//! Every partition and sort key in one place, so the layout can be read at a glance.
+//!
+//! | item            | pk                              | sk              |
+//! |-----------------|---------------------------------|-----------------|
+//! | tenant          | `TENANT#{tenant}`               | `TENANT`        |
+//! | api key         | `APIKEY#{sha256(key)}`          | `APIKEY`        |
+//! | trigger         | `{tenant}#TRIGGER`              | `{id}`          |
+//! | webhook         | `{tenant}#WEBHOOK`              | `{id}`          |
+//! | event (dedup)   | `{tenant}#EVENT#{id}`           | `EVENT`         |
+//! | delivery        | `{tenant}#DELIVERY`             | `{ulid}`        |
+//! | attempt         | `{tenant}#ATTEMPT#{delivery}`   | `{number:05}`   |
+//! | lead            | `{tenant}#LEAD`                 | `{leadId}`      |
+
+pub fn tenant(t: &str) -> (String, &'static str) {
+    (format!("TENANT#{t}"), "TENANT")
+}
+pub fn api_key(hash: &str) -> (String, &'static str) {
+    (format!("APIKEY#{hash}"), "APIKEY")
+}
+pub fn triggers(t: &str) -> String {
+    format!("{t}#TRIGGER")
+}
+pub fn webhooks(t: &str) -> String {
+    format!("{t}#WEBHOOK")
+}
+pub fn event(t: &str, id: &str) -> (String, &'static str) {
+    (format!("{t}#EVENT#{id}"), "EVENT")
+}
+pub fn deliveries(t: &str) -> String {
+    format!("{t}#DELIVERY")
+}
+pub fn attempts(t: &str, delivery: &str) -> String {
+    format!("{t}#ATTEMPT#{delivery}")
+}
+pub fn attempt_sk(n: u32) -> String {
+    format!("{n:05}")
+}
+pub fn leads(t: &str) -> String {
+    format!("{t}#LEAD")
+}

@@ -1,0 +1,68 @@
+//! Leads moved between lists by `lead.update.list` actions.
+
+use super::{encode, get, keys, put_next};
+use crate::model::format_time;
+use crate::model::lead::{Lead, LeadMove};
+use crate::ports::{ItemStore, StoreError};
+
+pub async fn find(store: &dyn ItemStore, tenant: &str, lead_id: &str) -> Result<Option<Lead>, StoreError> {
+    Ok(get(store, &keys::leads(tenant), lead_id).await?.map(|v| v.value))
+}
+
+/// Moves the lead to `list_id`; idempotent for the same (event, trigger): a redelivered event
+/// does not add a second history entry. Returns the list it came from when it moved.
+#[allow(clippy::too_many_arguments)] // each is one fact about the move
+pub async fn move_to_list(
+    store: &dyn ItemStore,
+    tenant: &str,
+    lead_id: &str,
+    campaign_id: Option<String>,
+    list_id: &str,
+    trigger_id: &str,
+    event_id: &str,
+    now_ms: i64,
+) -> Result<Option<Option<String>>, StoreError> {
+    for _ in 0..10 {
+        let cur = get::<Lead>(store, &keys::leads(tenant), lead_id).await?;
+        let (mut lead, version) = match cur {
+            Some(v) => (v.value, Some(v.version)),
+            None => (
+                Lead {
+                    lead_id: lead_id.to_string(),
+                    list_id: String::new(),
+                    campaign_id: campaign_id.clone(),
+                    updated_at: String::new(),
+                    history: Vec::new(),
+                },
+                None,
+            ),
+        };
+        if lead.history.iter().any(|m| m.event_id == event_id && m.trigger_id == trigger_id) {
+            return Ok(None);
+        }
+        let from = Some(lead.list_id.clone()).filter(|l| !l.is_empty());
+        lead.history.push(LeadMove {
+            from_list_id: from.clone(),
+            to_list_id: list_id.to_string(),
+            trigger_id: trigger_id.to_string(),
+            event_id: event_id.to_string(),
+            at: format_time(now_ms),
+        });
+        // Keep the item bounded: the last 50 moves are plenty to see what happened.
+        if lead.history.len() > 50 {
+            let excess = lead.history.len() - 50;
+            lead.history.drain(..excess);
+        }
+        lead.list_id = list_id.to_string();
+        if campaign_id.is_some() {
+            lead.campaign_id = campaign_id.clone();
+        }
+        lead.updated_at = format_time(now_ms);
+        match put_next(store, encode(keys::leads(tenant), lead_id, &lead), version).await {
+            Ok(()) => return Ok(Some(from)),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::ConditionFailed)
+}

@@ -1,0 +1,55 @@
+//! Repositories: typed access to the domain items, written once on top of `ItemStore`.
+//! Every key starts with the tenant id, so no query can reach another tenant's items.
+
+pub mod deliveries;
+pub mod events;
+pub mod keys;
+pub mod leads;
+pub mod tenants;
+pub mod triggers;
+pub mod webhooks;
+
+use crate::ports::{Condition, Item, ItemStore, StoreError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A typed value read from the store, with the version needed to write it back.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+    pub due_at: Option<i64>,
+}
+
+pub fn decode<T: DeserializeOwned>(item: Item) -> Result<Versioned<T>, StoreError> {
+    let value = serde_json::from_value(item.data)
+        .map_err(|e| StoreError::Unavailable(format!("corrupt item {}/{}: {e}", item.pk, item.sk)))?;
+    Ok(Versioned { value, version: item.version, due_at: item.due_at })
+}
+
+pub fn encode<T: Serialize>(pk: impl Into<String>, sk: impl Into<String>, value: &T) -> Item {
+    Item::new(pk, sk, serde_json::to_value(value).expect("domain types serialize"))
+}
+
+pub async fn get<T: DeserializeOwned>(
+    store: &dyn ItemStore,
+    pk: &str,
+    sk: &str,
+) -> Result<Option<Versioned<T>>, StoreError> {
+    store.get(pk, sk).await?.map(decode).transpose()
+}
+
+/// Writes `item` as the next version of what was read (`None`: must not exist yet).
+pub async fn put_next(store: &dyn ItemStore, mut item: Item, read_version: Option<u64>) -> Result<(), StoreError> {
+    let cond = match read_version {
+        Some(v) => {
+            item.version = v + 1;
+            Condition::Version(v)
+        }
+        None => {
+            item.version = 1;
+            Condition::NotExists
+        }
+    };
+    store.put(item, cond).await
+}
