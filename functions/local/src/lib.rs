@@ -1,0 +1,143 @@
+//! The local runner: every Ringhook function in one process — the API on 127.0.0.1, the queue
+//! consumers and the scheduler tick — on the embedded SQLite backend.
+
+use clap::{Parser, ValueEnum};
+use ringhook::app::{App, Ports, Settings};
+use ringhook::delivery::ssrf::DestinationPolicy;
+use ringhook::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
+use ringhook::pipeline::{consumer, scheduler};
+use ringhook::ports::{Clock, ManualClock, QueueName, SystemClock};
+use ringhook::repo::tenants;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ClockKind {
+    System,
+    /// Time moves only through POST /v1/admin/clock (for tests).
+    Manual,
+}
+
+/// Runs Ringhook locally: API, queue consumers and scheduler in one process.
+#[derive(Debug, Parser)]
+#[command(name = "ringhook-local", version, about)]
+pub struct Opts {
+    /// Where the SQLite database lives.
+    #[arg(long, env = "RINGHOOK_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Address for the HTTP API (port 0 picks a free port; the chosen one is printed).
+    #[arg(long, env = "RINGHOOK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// API key for the default tenant (registered if new). Without it, a key is generated and
+    /// printed on the first start.
+    #[arg(long, env = "RINGHOOK_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Credential for /v1/admin/* (tenant creation). Admin routes are off without it.
+    #[arg(long, env = "RINGHOOK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Webhook destinations allowed despite the SSRF rules: comma-separated CIDRs.
+    /// Locally, loopback is allowed by default; pass "" for the strict production rules.
+    #[arg(long, env = "RINGHOOK_ALLOW_DESTINATIONS", default_value = "127.0.0.0/8,::1/128")]
+    pub allow_destinations: String,
+    /// Twilio API base URL.
+    #[arg(long, env = "RINGHOOK_TWILIO_BASE_URL", default_value = "https://api.twilio.com")]
+    pub twilio_base_url: String,
+    /// This deployment's public URL (for Twilio status callbacks). Default: the API address.
+    #[arg(long, env = "RINGHOOK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[arg(long, value_enum, env = "RINGHOOK_CLOCK", default_value = "system")]
+    pub clock: ClockKind,
+    /// Seconds between scheduler ticks.
+    #[arg(long, env = "RINGHOOK_TICK_SECS", default_value_t = 1)]
+    pub tick_secs: u64,
+    /// Receives after which a message is dead-lettered.
+    #[arg(long, env = "RINGHOOK_MAX_RECEIVES", default_value_t = 5)]
+    pub max_receives: u32,
+    /// Concurrent delivery workers.
+    #[arg(long, env = "RINGHOOK_DELIVERY_WORKERS", default_value_t = 8)]
+    pub delivery_workers: usize,
+}
+
+/// Parses the command line and runs until SIGTERM / Ctrl-C.
+pub fn main_entry() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let opts = Opts::parse();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(opts))
+}
+
+pub async fn run(opts: Opts) -> anyhow::Result<()> {
+
+    let manual = matches!(opts.clock, ClockKind::Manual).then(|| Arc::new(ManualClock::new(SystemClock.now_ms())));
+    let clock: Arc<dyn Clock> = match &manual {
+        Some(m) => m.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let db = Db::open_dir(&opts.data_dir)?;
+    let queue = SqliteQueue::new(db.clone(), clock.clone(), opts.max_receives);
+    // This process owns the file: whatever was in flight belonged to a process that is gone.
+    let released = queue.release_in_flight().await?;
+    let ports = Ports {
+        store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
+        queue: Arc::new(queue),
+        bus: Arc::new(SqliteBus::new(db.clone(), clock.clone())),
+        clock,
+        manual_clock: manual,
+    };
+
+    let listener = tokio::net::TcpListener::bind(opts.listen).await?;
+    let addr = listener.local_addr()?;
+    let mut settings =
+        Settings::new(DestinationPolicy::parse_allow_list(&opts.allow_destinations).map_err(anyhow::Error::msg)?);
+    settings.admin_token = opts.admin_token.clone();
+    settings.twilio_base_url = opts.twilio_base_url.clone();
+    settings.public_url = opts.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let app = App::new(ports, settings);
+
+    let (tenant, new_key) =
+        tenants::bootstrap_default(app.store.as_ref(), opts.api_key.as_deref(), app.now_ms()).await?;
+    if let Some(k) = new_key.filter(|_| opts.api_key.is_none()) {
+        println!("created tenant {tenant}; its API key (shown once): {k}");
+    }
+    if released > 0 {
+        tracing::info!(released, "messages left in flight by a previous run are queued again");
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        tasks.push(tokio::spawn(consumer::run_loop(app.clone(), QueueName::Events, 64, stop_rx.clone())));
+    }
+    for _ in 0..opts.delivery_workers.max(1) {
+        tasks.push(tokio::spawn(consumer::run_loop(app.clone(), QueueName::Deliveries, 32, stop_rx.clone())));
+    }
+    let tick_app = app.clone();
+    let tick_every = Duration::from_secs(opts.tick_secs.max(1));
+    tasks.push(tokio::spawn(async move {
+        let mut interval = tokio::time::interval(tick_every);
+        loop {
+            interval.tick().await;
+            if let Err(e) = scheduler::tick(&tick_app).await {
+                tracing::error!(error = %e, "scheduler tick failed");
+            }
+        }
+    }));
+
+    println!("ringhook listening on http://{addr}");
+    axum::serve(listener, ringhook::api::router(app)).with_graceful_shutdown(shutdown()).await?;
+    let _ = stop_tx.send(true);
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+}
