@@ -44,6 +44,7 @@ pub fn parse_event(
         Some(p @ Value::Object(_)) => p.clone(),
         _ => return Err(ApiError::unprocessable("invalid event", format!("{at}.payload: required, a JSON object"))),
     };
+    crate::notifications::validate_event(&event_type, &payload, at)?;
     let id = match o.get("id") {
         None | Some(Value::Null) => {
             default_id.unwrap_or_else(|| format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase()))
@@ -106,13 +107,16 @@ pub async fn accept(app: &App, events: Vec<Event>) -> Result<Vec<Accepted>, ApiE
         events.iter().map(|e| events::record(app.store.as_ref(), &e.tenant_id, &e.id, &e.event_type, e.received_at_ms)),
     )
     .await?;
-    let mut out = Vec::with_capacity(events.len());
-    let mut messages = Vec::with_capacity(events.len());
-    for (e, r) in events.iter().zip(recorded) {
+    let mut out = Vec::with_capacity(recorded.len());
+    let mut messages = Vec::with_capacity(recorded.len());
+    for (mut e, r) in events.into_iter().zip(recorded) {
         out.push(Accepted { id: e.id.clone(), duplicate: r != Recorded::New });
-        if r != Recorded::Duplicate {
-            messages.push(OutMessage::now(serde_json::to_string(e).expect("events serialize")));
+        match r {
+            Recorded::Duplicate => continue,
+            Recorded::DuplicateUnevaluated { first_received_at_ms } => e.received_at_ms = first_received_at_ms,
+            Recorded::New => {}
         }
+        messages.push(OutMessage::now(serde_json::to_string(&e).expect("events serialize")));
     }
     app.queue.send(QueueName::Events, messages).await?;
     Ok(out)

@@ -15,8 +15,8 @@ pub enum Recorded {
     /// Seen before and already evaluated: nothing to do.
     Duplicate,
     /// Seen before but never evaluated (e.g. a crash between accepting and queueing): queue it
-    /// again; evaluation is idempotent.
-    DuplicateUnevaluated,
+    /// again with the first arrival's time (delivery ids derive from it); evaluation is idempotent.
+    DuplicateUnevaluated { first_received_at_ms: i64 },
 }
 
 pub async fn record(
@@ -33,12 +33,10 @@ pub async fn record(
     match put_next(store, item, None).await {
         Ok(()) => Ok(Recorded::New),
         Err(StoreError::ConditionFailed) => {
-            let evaluated = store
-                .get(&pk, sk)
-                .await?
-                .and_then(|i| i.data.get("evaluated").and_then(|e| e.as_bool()))
-                .unwrap_or(true);
-            Ok(if evaluated { Recorded::Duplicate } else { Recorded::DuplicateUnevaluated })
+            let Some(first) = store.get(&pk, sk).await? else { return Ok(Recorded::Duplicate) };
+            let evaluated = first.data.get("evaluated").and_then(|e| e.as_bool()).unwrap_or(true);
+            let first_received_at_ms = first.data.get("receivedAtMs").and_then(|t| t.as_i64()).unwrap_or(now_ms);
+            Ok(if evaluated { Recorded::Duplicate } else { Recorded::DuplicateUnevaluated { first_received_at_ms } })
         }
         Err(e) => Err(e),
     }
