@@ -2,7 +2,9 @@
 //! talk to it over HTTP, kill it with SIGKILL and restart it on the same data, and receive its
 //! webhooks on a real HTTP server that records every request and answers as scripted.
 
+pub mod faults;
 pub mod receiver;
+pub mod twilio;
 
 pub use receiver::{Receiver, Recorded, Reply};
 
@@ -252,6 +254,71 @@ impl Ringhook {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+impl Ringhook {
+    /// The options the next `restart` uses (e.g. a stricter `allow_destinations`).
+    pub fn options_mut(&mut self) -> &mut Options {
+        &mut self.opts
+    }
+
+    /// Creates another tenant through the admin API; returns the whole answer (`tenant`,
+    /// `apiKey`, `signingSecret`).
+    pub async fn new_tenant_full(&self, name: &str) -> Value {
+        let (s, v) = self
+            .request_as(reqwest::Method::POST, "/v1/admin/tenants", Some(ADMIN_TOKEN), Some(&serde_json::json!({"name": name})))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        v
+    }
+
+    async fn move_clock(&self, body: Value) -> i64 {
+        let (s, v) = self.request_as(reqwest::Method::POST, "/v1/admin/clock", Some(ADMIN_TOKEN), Some(&body)).await;
+        assert_eq!(s, 200, "move clock: {v}");
+        v["nowMs"].as_i64().expect("nowMs")
+    }
+
+    /// The manual clock's time (epoch ms).
+    pub async fn clock_ms(&self) -> i64 {
+        self.move_clock(serde_json::json!({"advanceMs": 0})).await
+    }
+
+    /// Moves the manual clock forward by `ms` and runs the scheduler once; returns the new time.
+    pub async fn advance_ms(&self, ms: i64) -> i64 {
+        let now = self.move_clock(serde_json::json!({"advanceMs": ms})).await;
+        self.tick().await;
+        now
+    }
+
+    /// Sets the manual clock to `ms` (epoch ms) and runs the scheduler once.
+    pub async fn set_clock_ms(&self, ms: i64) {
+        self.move_clock(serde_json::json!({"setMs": ms})).await;
+        self.tick().await;
+    }
+
+    /// Every delivery matching `query` (e.g. "status=pending"), following `nextCursor`.
+    pub async fn all_deliveries(&self, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/deliveries?limit=500&{query}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let (s, v) = self.get(&path).await;
+            assert_eq!(s, 200, "list deliveries: {v}");
+            out.extend(v["deliveries"].as_array().cloned().unwrap_or_default());
+            match v["nextCursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return out,
+            }
+        }
+    }
+
+    /// Whether the runner process is still alive (it has not exited or crashed).
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 }
 

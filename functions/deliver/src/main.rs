@@ -1,1 +1,17 @@
-fn main() {}
+//! The `deliver` Lambda: SQS batches from the deliveries queue: send, log the attempt, retry or finish. Failed messages
+//! are reported individually (`ReportBatchItemFailures`).
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, LambdaEvent};
+use ringhook::ports::QueueName;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    ringhook::lambda::init_tracing();
+    let app = ringhook::lambda::aws_app_from_env().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let app = app.clone();
+        async move { Ok::<SqsBatchResponse, lambda_runtime::Error>(ringhook::lambda::handle_sqs(&app, QueueName::Deliveries, event.payload).await) }
+    }))
+    .await
+}

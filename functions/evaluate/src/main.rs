@@ -1,1 +1,17 @@
-fn main() {}
+//! The `evaluate` Lambda: SQS batches from the events queue: evaluate triggers, create and queue deliveries. Failed messages
+//! are reported individually (`ReportBatchItemFailures`).
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, LambdaEvent};
+use ringhook::ports::QueueName;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    ringhook::lambda::init_tracing();
+    let app = ringhook::lambda::aws_app_from_env().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let app = app.clone();
+        async move { Ok::<SqsBatchResponse, lambda_runtime::Error>(ringhook::lambda::handle_sqs(&app, QueueName::Events, event.payload).await) }
+    }))
+    .await
+}

@@ -55,6 +55,11 @@ pub struct Opts {
     /// Receives after which a message is dead-lettered.
     #[arg(long, env = "RINGHOOK_MAX_RECEIVES", default_value_t = 5)]
     pub max_receives: u32,
+    /// Run on AWS (DynamoDB, SQS, EventBridge) instead of the embedded backend: resources from
+    /// the RINGHOOK_TABLE / RINGHOOK_*_QUEUE_URL / RINGHOOK_EVENT_BUS variables, endpoints and
+    /// credentials from the standard AWS ones (e.g. AWS_ENDPOINT_URL for an emulator).
+    #[arg(long, env = "RINGHOOK_AWS")]
+    pub aws: bool,
     /// Concurrent delivery workers.
     #[arg(long, env = "RINGHOOK_DELIVERY_WORKERS", default_value_t = 8)]
     pub delivery_workers: usize,
@@ -77,16 +82,23 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
         Some(m) => m.clone(),
         None => Arc::new(SystemClock),
     };
-    let db = Db::open_dir(&opts.data_dir)?;
-    let queue = SqliteQueue::new(db.clone(), clock.clone(), opts.max_receives);
-    // This process owns the file: whatever was in flight belonged to a process that is gone.
-    let released = queue.release_in_flight().await?;
-    let ports = Ports {
-        store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
-        queue: Arc::new(queue),
-        bus: Arc::new(SqliteBus::new(db.clone(), clock.clone())),
-        clock,
-        manual_clock: manual,
+    let (ports, released) = if opts.aws {
+        // DynamoDB, SQS and EventBridge named by the RINGHOOK_* variables, at the endpoints of
+        // the standard AWS_* variables (a real account or a local emulator).
+        (ringhook::lambda::aws_ports(clock, manual).await?, 0)
+    } else {
+        let db = Db::open_dir(&opts.data_dir)?;
+        let queue = SqliteQueue::new(db.clone(), clock.clone(), opts.max_receives);
+        // This process owns the file: whatever was in flight belonged to a process that is gone.
+        let released = queue.release_in_flight().await?;
+        let ports = Ports {
+            store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
+            queue: Arc::new(queue),
+            bus: Arc::new(SqliteBus::new(db.clone(), clock.clone())),
+            clock,
+            manual_clock: manual,
+        };
+        (ports, released)
     };
 
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;

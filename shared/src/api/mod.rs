@@ -27,6 +27,21 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/webhooks", get(v1::webhooks::list).post(v1::webhooks::create))
         .route("/v1/webhooks/{id}", get(v1::webhooks::get_one).put(v1::webhooks::replace).delete(v1::webhooks::delete))
         .route("/v1/webhooks/{id}/rotate-secret", post(v1::webhooks::rotate_secret))
+        .route("/v1/webhooks/{id}/recover", post(v1::deliveries::recover))
+        .route("/v1/account/signing-secret", get(v1::signing_secret::get_one))
+        .route("/v1/account/signing-secret/rotate", post(v1::signing_secret::rotate))
+        .route("/v1/call-targets", get(v1::call_targets::list).post(v1::call_targets::create))
+        .route(
+            "/v1/call-targets/{id}",
+            get(v1::call_targets::get_one).put(v1::call_targets::replace).delete(v1::call_targets::delete),
+        )
+        .route("/v1/connections", get(v1::connections::list).post(v1::connections::create))
+        .route(
+            "/v1/connections/{id}",
+            get(v1::connections::get_one).put(v1::connections::replace).delete(v1::connections::delete),
+        )
+        .route("/v1/callbacks/{id}", get(v1::callbacks::get_one))
+        .route("/v1/twilio/status", post(v1::twilio::status))
         .route("/v1/deliveries", get(v1::deliveries::list))
         .route("/v1/deliveries/{id}", get(v1::deliveries::get_one))
         .route("/v1/deliveries/{id}/redeliver", post(v1::deliveries::redeliver))

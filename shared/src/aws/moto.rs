@@ -65,6 +65,40 @@ fn moto_importable() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+fn pip_install(python: &str) -> anyhow::Result<()> {
+    let out = Command::new(python)
+        .args(["-m", "pip", "install", "--quiet", "moto[server]"])
+        .output()
+        .with_context(|| format!("cannot run {python} -m pip"))?;
+    if !out.status.success() {
+        bail!(
+            "`{python} -m pip install moto[server]` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// A virtualenv of our own, for a Python that refuses global installs (PEP 668).
+fn venv_moto() -> anyhow::Result<Vec<String>> {
+    let dir = std::env::temp_dir().join("ringhook-moto-venv");
+    let server = dir.join("bin").join("moto_server");
+    if !server.exists() {
+        let status = Command::new(python())
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .status()
+            .with_context(|| format!("cannot run {} -m venv", python()))?;
+        if !status.success() {
+            bail!("`{} -m venv {}` failed ({status})", python(), dir.display());
+        }
+        pip_install(&dir.join("bin").join("python").to_string_lossy())?;
+    }
+    Ok(vec![server.to_string_lossy().into_owned()])
+}
+
 /// The command that starts the emulator, installing `moto[server]` with pip when missing.
 fn moto_command() -> anyhow::Result<Vec<String>> {
     if let Some(p) = on_path("moto_server") {
@@ -72,17 +106,9 @@ fn moto_command() -> anyhow::Result<Vec<String>> {
     }
     if !moto_importable() {
         eprintln!("moto_server not found: installing moto[server] with pip");
-        let out = Command::new(python())
-            .args(["-m", "pip", "install", "--quiet", "moto[server]"])
-            .output()
-            .with_context(|| format!("cannot run {} -m pip", python()))?;
-        if !out.status.success() {
-            bail!(
-                "`{} -m pip install moto[server]` failed ({}): {}",
-                python(),
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+        if let Err(global) = pip_install(python()) {
+            eprintln!("{global:#}\ntrying a private virtualenv instead");
+            return venv_moto().map_err(|venv| anyhow::anyhow!("{global:#}; and in a virtualenv: {venv:#}"));
         }
     }
     if let Some(p) = on_path("moto_server") {

@@ -478,7 +478,7 @@ impl Provisioner<'_> {
         let throughput = |v: Option<&Value>| -> anyhow::Result<Option<ProvisionedThroughput>> {
             let Some(v) = v else { return Ok(None) };
             let num = |k: &str| -> anyhow::Result<i64> {
-                Ok(scalar_string(&v[k], k)?.parse().with_context(|| format!("{k} must be an integer"))?)
+                scalar_string(&v[k], k)?.parse().with_context(|| format!("{k} must be an integer"))
             };
             Ok(Some(
                 ProvisionedThroughput::builder()

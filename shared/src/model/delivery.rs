@@ -53,7 +53,13 @@ pub struct Delivery {
     pub payload: Value,
     pub retry_policy: RetryPolicy,
     pub status: DeliveryStatus,
+    /// Attempts made so far, over every series (a claimed attempt counts even if its outcome
+    /// was never recorded because the process stopped mid-send).
     pub attempts: u32,
+    /// Attempts made before the current retry series: a redelivery (or bulk recover) starts a
+    /// new series, so the retry policy counts `attempts - series_start`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub series_start: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_attempt_at_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,6 +75,21 @@ pub struct Delivery {
     /// (its place in the due-time index while pending).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_at_ms: Option<i64>,
+    /// While an attempt is being sent: the worker's lease. A copy of the message that arrives
+    /// meanwhile waits for the lease to end; if the worker died, that copy makes the attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_until_ms: Option<i64>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Delivery {
+    /// Attempts made in the current retry series.
+    pub fn series_attempts(&self) -> u32 {
+        self.attempts.saturating_sub(self.series_start)
+    }
 }
 
 /// The log of one attempt: what was sent and what came back.

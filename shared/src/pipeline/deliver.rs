@@ -12,7 +12,7 @@ use crate::model::webhook::{self, DEFAULT_TIMEOUT_MS};
 use crate::model::{format_time_ms, Attempt, Delivery, DeliveryStatus, DeliveryTarget, WebhookAuth};
 use crate::ports::queue::MAX_DELAY_SECS;
 use crate::ports::{BusEvent, OutMessage, QueueName, StoreError};
-use crate::repo::{deliveries, webhooks};
+use crate::repo::{deliveries, signing_secrets, webhooks};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -21,6 +21,8 @@ use std::time::Duration;
 /// How long after a delivery should have been sent the scheduler steps in, in case its queue
 /// message was lost (e.g. a crash between writing the delivery and queueing it).
 pub const SWEEP_GRACE_MS: i64 = 5 * 60 * 1000;
+/// How long past its request timeout a worker's claim on an attempt lasts.
+pub const LEASE_SLACK_MS: i64 = 5_000;
 /// Most of a request body kept in the attempt log.
 const LOGGED_BODY_BYTES: usize = 16 * 1024;
 
@@ -59,6 +61,28 @@ pub struct Prepared {
 #[derive(Debug)]
 pub struct Refusal(pub String);
 
+/// Why no request could be built for an attempt.
+#[derive(Debug)]
+pub enum PrepareError {
+    /// Sending is refused (destination forbidden, webhook deleted…): the attempt is logged and
+    /// the delivery fails.
+    Refused(Refusal),
+    /// Storage could not be read: nothing is claimed, the queue message is retried later.
+    Unavailable(StoreError),
+}
+
+impl From<Refusal> for PrepareError {
+    fn from(r: Refusal) -> Self {
+        PrepareError::Refused(r)
+    }
+}
+
+impl From<StoreError> for PrepareError {
+    fn from(e: StoreError) -> Self {
+        PrepareError::Unavailable(e)
+    }
+}
+
 pub async fn process_message(app: &App, body: &str) -> Result<(), PipelineError> {
     let msg: DeliveryMessage = serde_json::from_str(body).map_err(|e| PipelineError::Malformed(e.to_string()))?;
     process(app, &msg).await
@@ -77,11 +101,22 @@ pub async fn process(app: &App, msg: &DeliveryMessage) -> Result<(), PipelineErr
     if d.next_attempt_at_ms.is_some_and(|next| next > now + 1000) {
         return Ok(());
     }
-    let prepared = prepare(app, &d, now).await;
+    // Another worker holds this attempt (or held it when its process died): look again when
+    // its lease ends. If it finished by then, this copy is stale and is dropped.
+    if let Some(until) = d.claimed_until_ms.filter(|u| *u > now) {
+        let delay = ((until - now + 999) / 1000).clamp(1, i64::from(MAX_DELAY_SECS)) as u32;
+        app.queue.send(QueueName::Deliveries, vec![OutMessage::delayed(msg.encode(), delay)]).await?;
+        return Ok(());
+    }
+    let prepared = match prepare(app, &d, now).await {
+        Ok(p) => Ok(p),
+        Err(PrepareError::Refused(r)) => Err(r),
+        Err(PrepareError::Unavailable(e)) => return Err(e.into()),
+    };
     let timeout_ms = prepared.as_ref().map(|p| p.request.timeout.as_millis() as i64).unwrap_or(0);
-    // Claim the attempt: only one worker wins this versioned write.
-    d.attempts += 1;
+    // Claim the attempt with a lease: only one worker wins this versioned write.
     d.first_attempt_at_ms.get_or_insert(now);
+    d.claimed_until_ms = Some(now + timeout_ms + LEASE_SLACK_MS);
     d.sweep_at_ms = Some(now + timeout_ms + SWEEP_GRACE_MS);
     match deliveries::update(store, &d, cur.version).await {
         Ok(()) => {}
@@ -89,6 +124,8 @@ pub async fn process(app: &App, msg: &DeliveryMessage) -> Result<(), PipelineErr
         Err(e) => return Err(e.into()),
     }
     let claimed_version = cur.version + 1;
+    d.attempts += 1;
+    d.claimed_until_ms = None;
 
     let (outcome, attempt) = match prepared {
         Err(Refusal(reason)) => {
@@ -117,7 +154,7 @@ pub async fn process(app: &App, msg: &DeliveryMessage) -> Result<(), PipelineErr
     let after = app.now_ms();
     let decision = d.retry_policy.decide(
         &outcome,
-        d.attempts,
+        d.series_attempts(),
         d.first_attempt_at_ms.unwrap_or(now),
         after,
         &mut rand::thread_rng(),
@@ -133,7 +170,7 @@ pub async fn process(app: &App, msg: &DeliveryMessage) -> Result<(), PipelineErr
             let delay_ms = (at - after).max(0);
             if delay_ms <= i64::from(MAX_DELAY_SECS) * 1000 {
                 d.sweep_at_ms = Some(at + SWEEP_GRACE_MS);
-                requeue = Some(((delay_ms + 999) / 1000) as u32);
+                requeue = Some(at);
             } else {
                 // Longer than a queue delay allows: the scheduler sends it from the due index.
                 d.sweep_at_ms = Some(at);
@@ -146,7 +183,11 @@ pub async fn process(app: &App, msg: &DeliveryMessage) -> Result<(), PipelineErr
         Err(StoreError::ConditionFailed) => return Ok(()),
         Err(e) => return Err(e.into()),
     }
-    if let Some(delay) = requeue {
+    if let Some(at) = requeue {
+        // The delay is counted from now, not from the decision: time spent since (writing the
+        // outcome) must not push the retry later than `at`. Whole seconds, rounded up.
+        let delay = ((at - app.now_ms()).max(0) + 999) / 1000;
+        let delay = u32::try_from(delay).unwrap_or(MAX_DELAY_SECS);
         let m = DeliveryMessage::for_delivery(&d).encode();
         app.queue.send(QueueName::Deliveries, vec![OutMessage::delayed(m, delay)]).await?;
     }
@@ -253,11 +294,13 @@ pub fn mask_header(name: &str, value: &str) -> String {
 }
 
 /// Builds the request for the delivery's target, as configured now.
-pub async fn prepare(app: &App, d: &Delivery, now_ms: i64) -> Result<Prepared, Refusal> {
+pub async fn prepare(app: &App, d: &Delivery, now_ms: i64) -> Result<Prepared, PrepareError> {
     match &d.target {
         DeliveryTarget::Url { url } => {
+            // Inline URLs have no webhook to hold a secret: they are signed with the tenant's.
+            let secrets = signing_secrets::ensure(app.store.as_ref(), &d.tenant_id).await?;
             let body = serde_json::to_vec(&d.payload).expect("json serializes");
-            let headers = standard_headers(d, now_ms, &body, &[], "application/json");
+            let headers = standard_headers(d, now_ms, &body, &secrets.active(now_ms), "application/json");
             let request = OutgoingRequest {
                 method: "POST".into(),
                 url: checked_url(app, url).await?,
@@ -269,8 +312,7 @@ pub async fn prepare(app: &App, d: &Delivery, now_ms: i64) -> Result<Prepared, R
         }
         DeliveryTarget::Webhook { webhook_id } => {
             let w = webhooks::find(app.store.as_ref(), &d.tenant_id, webhook_id)
-                .await
-                .map_err(|e| Refusal(format!("could not read webhook {webhook_id}: {e}")))?
+                .await?
                 .ok_or_else(|| Refusal(format!("webhook {webhook_id} no longer exists")))?
                 .value;
             let body = serde_json::to_vec(&d.payload).expect("json serializes");
@@ -288,9 +330,7 @@ pub async fn prepare(app: &App, d: &Delivery, now_ms: i64) -> Result<Prepared, R
             };
             Ok(Prepared { request, success_codes: w.success_codes.clone() })
         }
-        DeliveryTarget::Connection { connection_id } => Err(Refusal(format!(
-            "connection {connection_id}: callback-notification connections are not available in this build"
-        ))),
+        DeliveryTarget::Connection { .. } => crate::notifications::prepare_connection(app, d, now_ms).await,
     }
 }
 
@@ -322,9 +362,16 @@ pub fn standard_headers(
     h
 }
 
-/// User headers override ours by name; a value of exactly `{id}` becomes a fresh unique id.
+/// Headers a webhook's own headers cannot replace: the Standard Webhooks trio.
+pub const RESERVED_HEADERS: [&str; 3] = [signing::HEADER_ID, signing::HEADER_TIMESTAMP, signing::HEADER_SIGNATURE];
+
+/// User headers override ours by name (except the reserved Standard Webhooks headers); a value
+/// of exactly `{id}` becomes a fresh unique id.
 pub fn apply_custom_headers(headers: &mut Vec<(String, String)>, custom: &[crate::model::HeaderSpec]) {
     for c in custom {
+        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(c.name.trim())) {
+            continue;
+        }
         let value = if c.value.trim() == "{id}" { uuid::Uuid::new_v4().to_string() } else { c.value.clone() };
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&c.name));
         headers.push((c.name.clone(), value));
@@ -333,11 +380,17 @@ pub fn apply_custom_headers(headers: &mut Vec<(String, String)>, custom: &[crate
 
 /// The SSRF rules at send time: literal addresses are checked here, names after resolving
 /// (and again by the client's resolver at connect, against DNS rebinding).
-async fn checked_url(app: &App, url: &str) -> Result<String, Refusal> {
+pub(crate) async fn checked_url(app: &App, url: &str) -> Result<String, Refusal> {
     let parsed = ssrf::check_url_at_creation(url, &app.settings.destinations).map_err(|e| Refusal(e.to_string()))?;
     if let Some(url::Host::Domain(host)) = parsed.host() {
         let port = parsed.port_or_known_default().unwrap_or(80);
-        ssrf::resolve_checked(host, port, &app.settings.destinations).await.map_err(|e| Refusal(e.to_string()))?;
+        // Only a refusal stops here; a name that does not resolve (now) is a failed attempt,
+        // retried by the policy, when the client tries to connect.
+        if let Err(e @ ssrf::DestinationError::Refused { .. }) =
+            ssrf::resolve_checked(host, port, &app.settings.destinations).await
+        {
+            return Err(Refusal(e.to_string()));
+        }
     }
     Ok(parsed.to_string())
 }

@@ -52,6 +52,7 @@ pub fn new_delivery(
         retry_policy,
         status: DeliveryStatus::Pending,
         attempts: 0,
+        series_start: 0,
         first_attempt_at_ms: None,
         next_attempt_at_ms: Some(now_ms),
         last_status: None,
@@ -59,6 +60,7 @@ pub fn new_delivery(
         created_at_ms: now_ms,
         completed_at_ms: None,
         sweep_at_ms: Some(now_ms + deliver::SWEEP_GRACE_MS),
+        claimed_until_ms: None,
     }
 }
 
@@ -134,6 +136,10 @@ pub async fn evaluate_one(app: &App, event: &Event) -> Result<(), PipelineError>
                 }
             }
         }
+    }
+    // Callback events: state, reminders and the notifications to send now.
+    if crate::notifications::handles(&event.event_type) {
+        new_deliveries.extend(crate::notifications::on_event(app, event).await?);
     }
     let created = deliveries::create_many(app.store.as_ref(), new_deliveries).await?;
     deliver::enqueue_now(app, &created).await?;

@@ -32,6 +32,7 @@ pub async fn tick(app: &App) -> Result<TickReport, PipelineError> {
         for item in due {
             match claim(app, item, now).await? {
                 Some(Claimed::Delivery(m)) => messages.push(OutMessage::now(m.encode())),
+                Some(Claimed::Reminder(ms)) => messages.extend(ms.iter().map(|m| OutMessage::now(m.encode()))),
                 None => report.skipped += 1,
             }
         }
@@ -46,6 +47,8 @@ pub async fn tick(app: &App) -> Result<TickReport, PipelineError> {
 
 enum Claimed {
     Delivery(DeliveryMessage),
+    /// A callback reminder fired: its deliveries (one per connection).
+    Reminder(Vec<DeliveryMessage>),
 }
 
 async fn claim(app: &App, item: Item, now: i64) -> Result<Option<Claimed>, PipelineError> {
@@ -65,6 +68,9 @@ async fn claim(app: &App, item: Item, now: i64) -> Result<Option<Claimed>, Pipel
             Err(StoreError::ConditionFailed) => Ok(None),
             Err(e) => Err(e.into()),
         };
+    }
+    if item.pk.ends_with("#REMINDER") {
+        return Ok(Some(Claimed::Reminder(crate::notifications::reminders::fire(app, item, now).await?)));
     }
     tracing::warn!(pk = %item.pk, sk = %item.sk, "due item of unknown kind");
     Ok(None)

@@ -19,18 +19,28 @@ pub fn to_item(d: &Delivery) -> Item {
     item
 }
 
-/// Creates deliveries that do not exist yet; returns the ones created (ids are deterministic,
-/// so an event evaluated twice creates each delivery once).
+/// Creates deliveries that do not exist yet (ids are deterministic, so an event evaluated twice
+/// creates each delivery once). Returns the deliveries to queue: the ones created, and the ones
+/// an earlier evaluation created that have never been attempted (the process stopped between
+/// creating and queueing them). Queueing one twice is harmless: only one message wins the claim
+/// of attempt 1.
 pub async fn create_many(store: &dyn ItemStore, ds: Vec<Delivery>) -> Result<Vec<Delivery>, StoreError> {
-    let mut created = Vec::with_capacity(ds.len());
+    let mut to_queue = Vec::with_capacity(ds.len());
     for d in ds {
         match put_next(store, to_item(&d), None).await {
-            Ok(()) => created.push(d),
-            Err(StoreError::ConditionFailed) => {}
+            Ok(()) => to_queue.push(d),
+            Err(StoreError::ConditionFailed) => {
+                if let Some(existing) = find(store, &d.tenant_id, &d.id).await? {
+                    let e = existing.value;
+                    if e.status == DeliveryStatus::Pending && e.attempts == 0 {
+                        to_queue.push(e);
+                    }
+                }
+            }
             Err(e) => return Err(e),
         }
     }
-    Ok(created)
+    Ok(to_queue)
 }
 
 pub async fn find(store: &dyn ItemStore, tenant: &str, id: &str) -> Result<Option<Versioned<Delivery>>, StoreError> {
@@ -86,7 +96,8 @@ pub async fn list(
     limit: usize,
     cursor: Option<String>,
 ) -> Result<(Vec<Delivery>, Option<String>), StoreError> {
-    let lo = filter.since_ms.map(ulid_floor).unwrap_or_default();
+    // DynamoDB refuses an empty key bound: every id starts with "dlv_", the natural floor.
+    let lo = filter.since_ms.map(ulid_floor).unwrap_or_else(|| "dlv_".to_string());
     let hi = filter.until_ms.map(ulid_floor).unwrap_or_else(|| "~".to_string());
     let mut out = Vec::new();
     let mut after = cursor;

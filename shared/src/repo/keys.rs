@@ -10,6 +10,12 @@
 //! | delivery        | `{tenant}#DELIVERY`             | `{ulid}`        |
 //! | attempt         | `{tenant}#ATTEMPT#{delivery}`   | `{number:05}`   |
 //! | lead            | `{tenant}#LEAD`                 | `{leadId}`      |
+//! | call target     | `{tenant}#CALLTARGET`           | `{id}`          |
+//! | connection      | `{tenant}#CONNECTION`           | `{id}`          |
+//! | callback        | `{tenant}#CALLBACK`             | `{callbackId}`  |
+//! | reminder        | `{tenant}#REMINDER`             | `{callbackId}#{kind}` |
+//! | sms status      | `{tenant}#SMS`                  | `{delivery}#{attempt:05}` |
+//! | signing secret  | `{tenant}#SECRET`               | `SIGNING`       |
 
 pub fn tenant(t: &str) -> (String, &'static str) {
     (format!("TENANT#{t}"), "TENANT")
@@ -37,4 +43,29 @@ pub fn attempt_sk(n: u32) -> String {
 }
 pub fn leads(t: &str) -> String {
     format!("{t}#LEAD")
+}
+pub fn signing_secrets(t: &str) -> (String, &'static str) {
+    (format!("{t}#SECRET"), "SIGNING")
+}
+pub fn call_targets(t: &str) -> String {
+    format!("{t}#CALLTARGET")
+}
+pub fn connections(t: &str) -> String {
+    format!("{t}#CONNECTION")
+}
+pub fn callbacks(t: &str) -> String {
+    format!("{t}#CALLBACK")
+}
+/// Due reminders are found by the scheduler through the due-time index (pk suffix `#REMINDER`).
+pub fn reminders(t: &str) -> String {
+    format!("{t}#REMINDER")
+}
+pub fn reminder_sk(callback: &str, kind: &str) -> String {
+    format!("{callback}#{kind}")
+}
+pub fn sms_statuses(t: &str) -> String {
+    format!("{t}#SMS")
+}
+pub fn sms_status_sk(delivery: &str, attempt: u32) -> String {
+    format!("{delivery}#{attempt:05}")
 }

@@ -5,6 +5,7 @@ pub mod deliveries;
 pub mod events;
 pub mod keys;
 pub mod leads;
+pub mod signing_secrets;
 pub mod tenants;
 pub mod triggers;
 pub mod webhooks;

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::model::format_time;
 use crate::pipeline::scheduler;
-use crate::repo::tenants;
+use crate::repo::{signing_secrets, tenants};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -26,8 +26,10 @@ pub async fn create_tenant(
     let t = tenants::create(app.store.as_ref(), &name, now).await?;
     let key = tenants::generate_key();
     tenants::add_key(app.store.as_ref(), &t.id, &key, now).await?;
-    // The key is shown once; only its hash is stored.
-    Ok((StatusCode::CREATED, Json(json!({ "tenant": t, "apiKey": key }))))
+    let secrets = signing_secrets::create(app.store.as_ref(), &t.id).await?;
+    // The key and the signing secret (for inline trigger URLs) are shown once; only the key's
+    // hash is stored.
+    Ok((StatusCode::CREATED, Json(json!({ "tenant": t, "apiKey": key, "signingSecret": secrets.current() }))))
 }
 
 fn manual_clock(app: &App) -> Result<&crate::ports::ManualClock, ApiError> {

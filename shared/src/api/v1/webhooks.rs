@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::{signing, ssrf};
 use crate::error::ApiError;
+use crate::pipeline::deliver;
 use crate::model::webhook::{SigningSecret, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 use crate::model::{format_time, HeaderSpec, HttpMethod, Webhook, WebhookAuth};
 use crate::repo::webhooks;
@@ -70,6 +71,12 @@ pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
         Some(_) => return Err(invalid("headers: must be an object, a list, or key=value lines")),
     }
     for h in &out {
+        if deliver::RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(&h.name)) {
+            return Err(invalid(format!(
+                "headers: {:?} is set by Ringhook on every request (Standard Webhooks) and cannot be replaced",
+                h.name
+            )));
+        }
         let valid_name = !h.name.is_empty() && axum::http::HeaderName::from_bytes(h.name.as_bytes()).is_ok();
         if !valid_name {
             return Err(invalid(format!("headers: {:?} is not a valid header name", h.name)));
@@ -108,7 +115,18 @@ fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<We
         Some("PUT") => HttpMethod::Put,
         Some(m) => return Err(invalid(format!("method: {m:?}; use POST or PUT"))),
     };
-    let headers = parse_headers(o.get("headers"))?;
+    let mut headers = parse_headers(o.get("headers"))?;
+    // A secret-bearing header sent back as the masked value a read showed keeps its value.
+    if let Some(w) = existing {
+        for h in &mut headers {
+            let kept = w.headers.iter().find(|e| {
+                e.name.eq_ignore_ascii_case(&h.name) && deliver::mask_header(&e.name, &e.value) == h.value
+            });
+            if let Some(e) = kept {
+                h.value = e.value.clone();
+            }
+        }
+    }
     let auth = match o.get("auth") {
         None | Some(Value::Null) => WebhookAuth::None,
         Some(Value::Object(a)) => match a.get("type").and_then(Value::as_str) {
@@ -185,9 +203,14 @@ fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<We
 
 const MASK: &str = "****";
 
-/// The webhook as the API shows it: password and secrets masked.
+/// The webhook as the API shows it: password, secrets and credential-bearing headers masked.
 pub fn view(w: &Webhook) -> Value {
     let mut v = serde_json::to_value(w).expect("webhooks serialize");
+    v["headers"] = json!(w
+        .headers
+        .iter()
+        .map(|h| HeaderSpec { name: h.name.clone(), value: deliver::mask_header(&h.name, &h.value) })
+        .collect::<Vec<_>>());
     if let WebhookAuth::Basic { username, .. } = &w.auth {
         v["auth"] = json!({"type": "basic", "username": username, "password": MASK});
     }

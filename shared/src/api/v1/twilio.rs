@@ -1,0 +1,95 @@
+//! `POST /v1/twilio/status`: Twilio's message status callbacks for the SMS Ringhook sent.
+//!
+//! Twilio does not send our API key: the request is authenticated by `X-Twilio-Signature`,
+//! computed with the auth token of the connection named in the callback URL (which Ringhook
+//! wrote, together with the tenant, delivery and attempt, when it sent the message). The status
+//! is recorded on that attempt and shown in the delivery log.
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::notifications::model::Channel;
+use crate::notifications::{sms, store, twilio};
+use crate::repo::deliveries;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use std::sync::Arc;
+
+fn forbidden(detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+}
+
+pub async fn status(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported media type",
+            "Content-Type: Twilio status callbacks are application/x-www-form-urlencoded",
+        ));
+    }
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    let q = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let missing = |name: &str| {
+        ApiError::bad_request(
+            "invalid query",
+            format!("{name}: required; use the StatusCallback URL Ringhook gave Twilio, unchanged"),
+        )
+    };
+    let tenant = q("tenant").ok_or_else(|| missing("tenant"))?;
+    let connection_id = q("connection").ok_or_else(|| missing("connection"))?;
+    let delivery_id = q("delivery").ok_or_else(|| missing("delivery"))?;
+    let attempt: u32 = q("attempt").and_then(|a| a.parse().ok()).ok_or_else(|| missing("attempt"))?;
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+
+    // Verify before anything else is revealed about what exists.
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| forbidden("X-Twilio-Signature: required"))?;
+    let conn = store::connection(app.store.as_ref(), tenant, connection_id).await?.map(|c| c.value);
+    let Some((account_sid, auth_token)) = conn.as_ref().and_then(|c| match &c.channel {
+        Channel::Twilio { account_sid, auth_token } => Some((account_sid.clone(), auth_token.clone())),
+        Channel::Webhook { .. } => None,
+    }) else {
+        return Err(forbidden("X-Twilio-Signature does not match"));
+    };
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/v1/twilio/status");
+    let full_url = format!("{}{path_and_query}", app.settings.public_url.trim_end_matches('/'));
+    if !twilio::verify(&auth_token, &full_url, &params, signature) {
+        return Err(forbidden("X-Twilio-Signature does not match"));
+    }
+
+    let p = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    if p("AccountSid").is_some_and(|a| a != account_sid) {
+        return Err(forbidden("AccountSid: not the account of this connection"));
+    }
+    let message_sid = p("MessageSid")
+        .or_else(|| p("SmsSid"))
+        .ok_or_else(|| ApiError::bad_request("invalid status callback", "MessageSid: required"))?;
+    let status = p("MessageStatus")
+        .or_else(|| p("SmsStatus"))
+        .ok_or_else(|| ApiError::bad_request("invalid status callback", "MessageStatus: required"))?;
+    if deliveries::find(app.store.as_ref(), tenant, delivery_id).await?.is_none() {
+        return Err(ApiError::not_found("delivery", delivery_id));
+    }
+    sms::record(
+        app.store.as_ref(),
+        tenant,
+        delivery_id,
+        attempt,
+        connection_id,
+        message_sid,
+        status,
+        p("ErrorCode").map(str::to_string),
+        app.now_ms(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

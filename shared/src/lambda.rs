@@ -1,0 +1,73 @@
+//! What the Lambda functions do with their invocations, kept here so it is written once and
+//! testable in-process: building the app from the environment (once, at init), SQS batches
+//! with partial failures, and the scheduled tick. Each function's `main.rs` only wires these.
+
+use crate::app::{App, Ports, Settings};
+use crate::aws::{load_sdk_config_checked, AwsSettings};
+use crate::delivery::ssrf::DestinationPolicy;
+use crate::pipeline::{consumer, scheduler};
+use crate::ports::{Clock, ManualClock, QueueName, SystemClock};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use std::sync::Arc;
+
+/// Deployment settings from `RINGHOOK_*` variables (those the SAM template sets).
+pub fn settings_from_env() -> anyhow::Result<Settings> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let policy = DestinationPolicy::parse_allow_list(&var("RINGHOOK_ALLOW_DESTINATIONS").unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("RINGHOOK_ALLOW_DESTINATIONS: {e}"))?;
+    let mut s = Settings::new(policy);
+    s.admin_token = var("RINGHOOK_ADMIN_TOKEN");
+    if let Some(t) = var("RINGHOOK_TWILIO_BASE_URL") {
+        s.twilio_base_url = t;
+    }
+    if let Some(p) = var("RINGHOOK_PUBLIC_URL") {
+        s.public_url = p;
+    }
+    Ok(s)
+}
+
+/// The AWS adapters for the resources named by `RINGHOOK_*` variables, from one `SdkConfig`.
+pub async fn aws_ports(clock: Arc<dyn Clock>, manual_clock: Option<Arc<ManualClock>>) -> anyhow::Result<Ports> {
+    let sdk = load_sdk_config_checked().await?;
+    let adapters = AwsSettings::from_env()?.connect(&sdk, clock.clone());
+    Ok(Ports { store: adapters.store, queue: adapters.queue, bus: adapters.bus, clock, manual_clock })
+}
+
+/// The app on the AWS adapters, built once at init for the process's life.
+pub async fn aws_app_from_env() -> anyhow::Result<Arc<App>> {
+    let ports = aws_ports(Arc::new(SystemClock), None).await?;
+    Ok(App::new(ports, settings_from_env()?))
+}
+
+/// An SQS batch for `queue`: every message handled; the ones that failed are reported so
+/// only they return to the queue (`ReportBatchItemFailures`) and, after the queue's
+/// `maxReceiveCount`, go to its dead-letter queue.
+pub async fn handle_sqs(app: &App, queue: QueueName, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    let mut pairs = Vec::with_capacity(event.records.len());
+    for (i, m) in event.records.into_iter().enumerate() {
+        let id = m.message_id.unwrap_or_else(|| format!("record-{i}"));
+        match m.body {
+            Some(body) => pairs.push((id, body)),
+            None => response.add_failure(id),
+        }
+    }
+    for id in consumer::handle_batch(app, queue, &pairs).await {
+        response.add_failure(id);
+    }
+    response
+}
+
+/// The EventBridge `rate(1 minute)` tick.
+pub async fn handle_schedule(app: &App) -> anyhow::Result<scheduler::TickReport> {
+    scheduler::tick(app).await.map_err(|e| anyhow::anyhow!("scheduler tick: {e}"))
+}
+
+/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info).
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .without_time()
+        .try_init();
+}
