@@ -26,7 +26,7 @@ impl DeliveryStatus {
 
 /// Where a delivery goes. Everything resolves to one HTTP request at send time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum DeliveryTarget {
     /// A URL given inline in a trigger action: POST JSON, default settings.
     Url { url: String },

@@ -93,3 +93,128 @@ async fn finish(app: &App, r: &Reminder, claimed_version: u64, now: i64) -> Resu
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{Ports, Settings};
+    use crate::delivery::ssrf::DestinationPolicy;
+    use crate::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
+    use crate::notifications::model::{Callback, Channel, Connection, ReminderStatus};
+    use crate::ports::{ItemStore, ManualClock};
+    use crate::repo::get;
+    use std::sync::Arc;
+
+    const T0: i64 = 1_729_093_635_000;
+
+    fn app(name: &str) -> (Arc<App>, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ringhook-reminders-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = Db::open_dir(&dir).expect("open sqlite");
+        let clock = Arc::new(ManualClock::new(T0));
+        let ports = Ports {
+            store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
+            queue: Arc::new(SqliteQueue::new(db.clone(), clock.clone(), 5)),
+            bus: Arc::new(SqliteBus::new(db, clock.clone())),
+            clock: clock.clone(),
+            manual_clock: Some(clock),
+        };
+        (App::new(ports, Settings::new(DestinationPolicy::loopback())), dir)
+    }
+
+    /// A pending callback with a reminder due at T0, and one reminder connection.
+    async fn setup(app: &App, state: CallbackState) -> Item {
+        let st = app.store.as_ref();
+        let mut cb = Callback::new("cb", state, "t");
+        cb.call_target_id = Some("6281".into());
+        cb.customer_number = Some("+13305551234".into());
+        cb.callback_at_ms = Some(T0 + 15 * 60_000);
+        store::put_callback(st, "ten", &cb, None, T0).await.unwrap();
+        let conn = Connection {
+            id: "con_1".into(),
+            name: "n".into(),
+            kind: NotificationKind::Reminder,
+            enabled: true,
+            channel: Channel::Webhook { url: "http://127.0.0.1:9/".into(), auth: Default::default(), headers: vec![] },
+            created_at: "t".into(),
+            updated_at: "t".into(),
+        };
+        store::put_connection(st, "ten", &conn, None).await.unwrap();
+        let r = Reminder {
+            tenant_id: "ten".into(),
+            callback_id: "cb".into(),
+            kind: NotificationKind::Reminder,
+            due_at_ms: T0,
+            callback_at_ms: T0 + 15 * 60_000,
+            event_id: "evt-1".into(),
+            status: ReminderStatus::Scheduled,
+            reason: None,
+            delivery_ids: vec![],
+            updated_at: "t".into(),
+        };
+        put_next(st, store::reminder_item(&r, Some(T0), T0), None).await.unwrap();
+        let due = st.query_due(T0, 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        due.into_iter().next().unwrap()
+    }
+
+    async fn reminder(st: &dyn ItemStore) -> crate::repo::Versioned<Reminder> {
+        get(st, "ten#REMINDER", "cb#reminder").await.unwrap().unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_runs_over_the_same_due_item_fire_it_once() {
+        let (app, dir) = app("once");
+        let item = setup(&app, CallbackState::Pending).await;
+        let (a, b) = futures::join!(fire(&app, item.clone(), T0), fire(&app, item.clone(), T0));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.len() + b.len(), 1, "one run fires, the other finds it claimed");
+        // A third run with the stale item (an overlapping tick that read it earlier): nothing.
+        assert!(fire(&app, item, T0).await.unwrap().is_empty());
+        let r = reminder(app.store.as_ref()).await;
+        assert_eq!(r.value.status, ReminderStatus::Sent);
+        assert_eq!(r.due_at, None, "out of the due-time index");
+        assert_eq!(r.value.delivery_ids.len(), 1);
+        assert!(app.store.query_due(T0 + 3_600_000, 10).await.unwrap().iter().all(|i| !i.pk.ends_with("#REMINDER")));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_claim_whose_run_died_is_taken_over_after_the_lease() {
+        let (app, dir) = app("lease");
+        let item = setup(&app, CallbackState::Pending).await;
+        // Simulate a run that claimed and died: the item is firing, due at the lease's end.
+        let v = decode::<Reminder>(item).unwrap();
+        let mut r = v.value;
+        r.status = ReminderStatus::Firing;
+        put_next(app.store.as_ref(), store::reminder_item(&r, Some(T0 + CLAIM_LEASE_MS), T0), Some(v.version))
+            .await
+            .unwrap();
+        assert!(app.store.query_due(T0 + CLAIM_LEASE_MS - 1, 10).await.unwrap().is_empty());
+        let due = app.store.query_due(T0 + CLAIM_LEASE_MS, 10).await.unwrap();
+        let msgs = fire(&app, due.into_iter().next().unwrap(), T0 + CLAIM_LEASE_MS).await.unwrap();
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(reminder(app.store.as_ref()).await.value.status, ReminderStatus::Sent);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reminder_for_a_callback_no_longer_pending_is_dropped() {
+        for state in [CallbackState::Finalized, CallbackState::Cancelled, CallbackState::InProgress] {
+            let (app, dir) = app(state.as_str());
+            let item = setup(&app, state).await;
+            assert!(fire(&app, item, T0).await.unwrap().is_empty());
+            let r = reminder(app.store.as_ref()).await;
+            assert_eq!(r.value.status, ReminderStatus::Dropped);
+            assert_eq!(r.value.reason.as_deref(), Some(format!("the callback is {}", state.as_str()).as_str()));
+            assert_eq!(r.due_at, None);
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        // Pending, but the callback time has already come: dropped too.
+        let (app, dir) = app("late");
+        let item = setup(&app, CallbackState::Pending).await;
+        assert!(fire(&app, item, T0 + 15 * 60_000).await.unwrap().is_empty());
+        assert_eq!(reminder(app.store.as_ref()).await.value.status, ReminderStatus::Dropped);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
