@@ -38,11 +38,22 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     }
 
     // 1. The walkthrough, on DynamoDB + SQS + EventBridge through the real SDK.
-    let rh = Ringhook::start(bin!(), Options { extra_args: vec!["--aws".into()], env: env.clone(), ..Options::default() }).await;
+    let rh = Ringhook::start(
+        bin!(),
+        Options {
+            extra_args: vec!["--aws".into(), "--delivery-workers".into(), "1".into()],
+            env: env.clone(),
+            ..Options::default()
+        },
+    )
+    .await;
     let rx = Receiver::start().await;
     rx.script([Reply::status(500)]);
     let (s, w) = rh
-        .post("/v1/webhooks", &json!({"name": "echo", "url": format!("{}/agent-wrap", rx.url), "retryPolicy": "exponential"}))
+        .post(
+            "/v1/webhooks",
+            &json!({"name": "echo", "url": format!("{}/agent-wrap", rx.url), "retryPolicy": "exponential"}),
+        )
         .await;
     assert_eq!(s, 201, "{w}");
     let trigger = json!({"name": "Send Webhook on Agent Wrap", "eventType": "agent.wrap", "enabled": true,
@@ -59,7 +70,8 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
     let done = rh.wait_deliveries("status=succeeded", 1, WAIT).await;
     let full = rh.delivery(done[0]["id"].as_str().unwrap()).await;
-    let statuses: Vec<i64> = full["attempts"].as_array().unwrap().iter().map(|a| a["response"]["status"].as_i64().unwrap()).collect();
+    let statuses: Vec<i64> =
+        full["attempts"].as_array().unwrap().iter().map(|a| a["response"]["status"].as_i64().unwrap()).collect();
     assert_eq!(statuses, vec![500, 200]);
     rx.expect_no_more_than(2, Duration::from_millis(500)).await;
     assert_eq!(rh.deliveries("").await.len(), 1, "campaign 20161 must not fire");
@@ -74,7 +86,8 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     let req = req.map(|b| axum::body::Body::from(b.to_vec()));
     let resp = ringhook::api::router(app.clone()).oneshot(req).await.unwrap();
     assert_eq!(resp.status(), 200);
-    let lambda_body: Value = serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap()).unwrap();
+    let lambda_body: Value =
+        serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap()).unwrap();
     let (s, local_body) = rh.get("/v1/triggers").await;
     assert_eq!(s, 200);
     assert_eq!(lambda_body, local_body);
@@ -110,4 +123,69 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     let _scheduled: Value = serde_json::from_str(&envelope("eventbridge-scheduled.json")).unwrap();
     let report = ringhook::lambda::handle_schedule(&app).await.expect("scheduler tick on AWS");
     assert_eq!(report.deliveries_queued, 0, "nothing is due: {report:?}");
+    drop(rh);
+
+    // 3. Callback notifications on AWS: a confirmation now, a reminder from the due-time index
+    // (DynamoDB's GSI) when the manual clock reaches it.
+    let mut opts = Options::manual_clock();
+    opts.extra_args = vec!["--aws".into(), "--delivery-workers".into(), "1".into()];
+    opts.env = env;
+    let rh = Ringhook::start(bin!(), opts).await;
+    let rx = Receiver::start().await;
+    let (s, v) = rh.post("/v1/call-targets", &ringhook_e2e::sample("callbacks/config/call-target.json")).await;
+    assert_eq!(s, 201, "{v}");
+    for kind in ["confirmation", "reminder"] {
+        let (s, v) = rh
+            .post("/v1/connections", &json!({"kind": kind, "channel": "webhook", "url": format!("{}/{kind}", rx.url)}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let (_, clock) = rh
+        .request_as(
+            reqwest::Method::POST,
+            "/v1/admin/clock",
+            Some(ringhook_e2e::ADMIN_TOKEN),
+            Some(&json!({"advanceMs": 0})),
+        )
+        .await;
+    let t0 = clock["nowMs"].as_i64().unwrap();
+    let iso = |ms: i64| ringhook::model::format_time(ms);
+    rh.send_event(&json!({"id": "evt-aws-cb-1", "type": "callback.registered", "payload": {
+        "callbackId": "aws-cb-1", "callTargetId": "6281", "customerNumber": "+13305551234", "type": "scheduled",
+        "registeredAt": iso(t0), "scheduledTime": iso(t0 + 16 * 60_000)}}))
+        .await;
+    let mut cb = Value::Null;
+    for _ in 0..100 {
+        cb = rh.get("/v1/callbacks/aws-cb-1").await.1;
+        if cb["state"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        cb["state"].is_string(),
+        "callback never evaluated: {cb}\nlog: {}",
+        std::fs::read_to_string(rh.log_path()).unwrap_or_default()
+    );
+    let confirmation = rh.wait_deliveries("eventId=evt-aws-cb-1", 1, WAIT).await;
+    for _ in 0..300 {
+        if rx.count() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if rx.count() == 0 {
+        panic!("confirmation not received: {:#}", rh.delivery(confirmation[0]["id"].as_str().unwrap()).await);
+    }
+    let got = rx.wait_for(1, WAIT).await;
+    assert_eq!(got[0].path, "/confirmation", "{confirmation:#?}");
+    assert_eq!(got[0].json()["data"]["event"], "Confirmation Notification");
+    // The reminder is due 15 minutes before the callback: one minute from now.
+    rx.expect_no_more_than(1, Duration::from_millis(300)).await;
+    rh.advance(61).await;
+    let got = rx.wait_for(2, WAIT).await;
+    assert_eq!(got[1].path, "/reminder");
+    assert_eq!(got[1].json()["data"]["notification"]["type"], "reminder");
+    rh.tick().await;
+    rx.expect_no_more_than(2, Duration::from_millis(500)).await;
 }
