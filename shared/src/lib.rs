@@ -8,6 +8,7 @@ pub mod conformance;
 pub mod delivery;
 pub mod embedded;
 pub mod error;
+pub mod fuzzing;
 pub mod lambda;
 pub mod model;
 pub mod notifications;

@@ -19,7 +19,8 @@ const SEC: i64 = 1_000;
 const MIN: i64 = 60 * SEC;
 const HOUR: i64 = 60 * MIN;
 /// The Standard Webhooks schedule: delays before attempts 2..=10.
-const EXPONENTIAL: [i64; 9] = [5 * SEC, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR];
+const EXPONENTIAL: [i64; 9] =
+    [5 * SEC, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR];
 /// Longest queue delay (SQS's 15 minutes); longer retries go through the due-time index.
 const MAX_QUEUE_DELAY: i64 = 15 * MIN;
 const RETRY_AFTER_SECS: i64 = 3_600;
@@ -47,7 +48,9 @@ impl Policy {
 enum Outcome {
     Success,
     /// A non-accepted status (3xx included), with the Retry-After honoured for it (seconds).
-    Status { retry_after: i64 },
+    Status {
+        retry_after: i64,
+    },
     /// 410 Gone: stop.
     Gone,
     /// Nothing usable came back: timeout, reset, empty reply.

@@ -300,6 +300,22 @@ pub async fn resolve_checked(
     Ok(addrs)
 }
 
+/// The creation-time check of a name: a URL whose host resolves to a forbidden address is
+/// refused now, with a clear error, rather than at its first attempt. A name that does not
+/// resolve (yet), or not within `within`, is accepted: every attempt checks again.
+pub async fn check_url_resolves_allowed(
+    url: &Url,
+    policy: &DestinationPolicy,
+    within: std::time::Duration,
+) -> Result<(), DestinationError> {
+    let Some(Host::Domain(host)) = url.host() else { return Ok(()) };
+    let port = url.port_or_known_default().unwrap_or(80);
+    match tokio::time::timeout(within, resolve_checked(host, port, policy)).await {
+        Ok(Err(e @ DestinationError::Refused { .. })) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// A reqwest DNS resolver that applies the destination rules to every resolved address, so one
 /// client refuses a name resolving to a forbidden address at connect time.
 #[derive(Debug, Clone)]

@@ -72,10 +72,8 @@ pub async fn rotate(store: &dyn ItemStore, tenant: &str, now_ms: i64) -> Result<
         let cur = read(store, tenant).await?;
         let mut next = TenantSecrets::fresh();
         if let Some(prev) = cur.as_ref().and_then(|v| v.value.secrets.first()) {
-            next.secrets.push(SigningSecret {
-                secret: prev.secret.clone(),
-                expires_at_ms: Some(now_ms + ROTATION_GRACE_MS),
-            });
+            next.secrets
+                .push(SigningSecret { secret: prev.secret.clone(), expires_at_ms: Some(now_ms + ROTATION_GRACE_MS) });
         }
         let (pk, sk) = keys::signing_secrets(tenant);
         match put_next(store, super::encode(pk, sk, &next), cur.map(|v| v.version)).await {

@@ -3,6 +3,7 @@
 
 use crate::api::extract::{JsonBody, TenantId};
 use crate::app::App;
+use crate::api::v1::webhooks as webhooks_api;
 use crate::delivery::ssrf;
 use crate::error::ApiError;
 use crate::repo::{triggers, webhooks};
@@ -24,6 +25,8 @@ async fn validated(app: &App, tenant: &str, body: &Value) -> Result<TriggerInput
                 ssrf::check_url_at_creation(u, &app.settings.destinations).map_err(|e| {
                     ApiError::unprocessable(INVALID_PARAMETERS, format!("actions[{i}].parameters.url: {e}"))
                 })?;
+                webhooks_api::check_resolved(app, u, &format!("actions[{i}].parameters.url"), INVALID_PARAMETERS)
+                    .await?;
             }
             if let Some(w) = webhook_id {
                 if webhooks::find(app.store.as_ref(), tenant, w).await?.is_none() {

@@ -203,6 +203,18 @@ fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<We
 
 const MASK: &str = "****";
 
+/// How long creation waits for DNS when checking a destination name.
+pub const CREATION_RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The SSRF rules after DNS, at creation: a name resolving to a forbidden address is refused
+/// with a 422 naming `field`.
+pub async fn check_resolved(app: &App, url: &str, field: &str, error: &str) -> Result<(), ApiError> {
+    let Ok(parsed) = url::Url::parse(url.trim()) else { return Ok(()) };
+    ssrf::check_url_resolves_allowed(&parsed, &app.settings.destinations, CREATION_RESOLVE_TIMEOUT)
+        .await
+        .map_err(|e| ApiError::unprocessable(error, format!("{field}: {e}")))
+}
+
 /// The webhook as the API shows it: password, secrets and credential-bearing headers masked.
 pub fn view(w: &Webhook) -> Value {
     let mut v = serde_json::to_value(w).expect("webhooks serialize");
@@ -226,6 +238,7 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let w = parse_input(&app, &body, None)?;
+    check_resolved(&app, &w.url, "url", "destination refused").await?;
     webhooks::insert(app.store.as_ref(), &tenant, &w).await?;
     let mut v = view(&w);
     // Shown in full once, at creation, so the receiver can verify signatures; masked after.
@@ -259,6 +272,7 @@ pub async fn replace(
     let cur =
         webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
     let w = parse_input(&app, &body, Some(&cur.value))?;
+    check_resolved(&app, &w.url, "url", "destination refused").await?;
     webhooks::update(app.store.as_ref(), &tenant, &w, cur.version).await?;
     Ok(Json(view(&w)))
 }
