@@ -44,7 +44,7 @@ fn cond(reference: &str, operator: Operator, value: impl Into<String>) -> Condit
 fn trigger(i: usize, rng: &mut Lcg) -> Trigger {
     use Operator::*;
     let mut enabled = true;
-    let conditions = if i % 250 == 0 {
+    let conditions = if i.is_multiple_of(250) {
         // The few that match the seed event (campaign 20161, 1 attempt, wrap code 209).
         vec![cond("campaignId", In, "215, 20161"), cond("lead.totalAttempts", Ge, "1")]
     } else {
@@ -62,7 +62,7 @@ fn trigger(i: usize, rng: &mut Lcg) -> Trigger {
             4 => vec![cond("lead.totalAttempts", Ge, rng.range(2, 10).to_string())],
             // The first condition holds for some, the second never.
             5 => vec![
-                cond("wrapCode", Eq, if rng.next() % 2 == 0 { "209".to_string() } else { rng.range(100, 300).to_string() }),
+                cond("wrapCode", Eq, if rng.next().is_multiple_of(2) { "209".to_string() } else { rng.range(100, 300).to_string() }),
                 cond("campaignId", Eq, rng.other_campaign()),
             ],
             6 => vec![
@@ -79,7 +79,7 @@ fn trigger(i: usize, rng: &mut Lcg) -> Trigger {
             _ => vec![cond("lead.phones.1.phone", Eq, format!("+61400{}", rng.range(10_000, 99_999)))],
         }
     };
-    let actions = if i % 2 == 0 {
+    let actions = if i.is_multiple_of(2) {
         vec![Action::Webhook { url: Some(format!("https://example.com/hooks/{i}")), webhook_id: None }]
     } else {
         vec![Action::LeadUpdateList { list_id: rng.range(1, 999).to_string() }]
