@@ -12,7 +12,8 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use ringhook::triggers::{Action, Condition, Operator, Trigger, TriggerInput, TriggerSet};
 use serde_json::Value;
 
-const EVENT_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/triggers/payloads/agent.wrap.outbound-preview.json");
+const EVENT_FILE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../events/triggers/payloads/agent.wrap.outbound-preview.json");
 
 /// A small deterministic generator, so every run benches the same trigger set.
 struct Lcg(u64);
@@ -62,7 +63,11 @@ fn trigger(i: usize, rng: &mut Lcg) -> Trigger {
             4 => vec![cond("lead.totalAttempts", Ge, rng.range(2, 10).to_string())],
             // The first condition holds for some, the second never.
             5 => vec![
-                cond("wrapCode", Eq, if rng.next().is_multiple_of(2) { "209".to_string() } else { rng.range(100, 300).to_string() }),
+                cond(
+                    "wrapCode",
+                    Eq,
+                    if rng.next().is_multiple_of(2) { "209".to_string() } else { rng.range(100, 300).to_string() },
+                ),
                 cond("campaignId", Eq, rng.other_campaign()),
             ],
             6 => vec![
@@ -70,7 +75,10 @@ fn trigger(i: usize, rng: &mut Lcg) -> Trigger {
                 cond("lead.totalAttempts", Ge, "1"),
                 cond("campaignId", Eq, rng.other_campaign()),
             ],
-            7 => vec![cond("interactionType", Eq, "call.outbound"), cond("agentId", Eq, rng.range(2000, 9000).to_string())],
+            7 => vec![
+                cond("interactionType", Eq, "call.outbound"),
+                cond("agentId", Eq, rng.range(2000, 9000).to_string()),
+            ],
             // Disabled, and would otherwise match.
             8 => {
                 enabled = false;
@@ -86,7 +94,13 @@ fn trigger(i: usize, rng: &mut Lcg) -> Trigger {
     };
     Trigger {
         id: format!("trg_{i:05}"),
-        spec: TriggerInput { name: format!("trigger {i}"), event_type: "agent.wrap".into(), enabled, conditions, actions },
+        spec: TriggerInput {
+            name: format!("trigger {i}"),
+            event_type: "agent.wrap".into(),
+            enabled,
+            conditions,
+            actions,
+        },
         created_at: "2024-05-03T06:32:43Z".into(),
         updated_at: "2024-05-03T06:32:43Z".into(),
     }

@@ -142,7 +142,8 @@ impl Ringhook {
         let resp = req.send().await.expect("request to ringhook");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, body)
     }
 
@@ -167,7 +168,13 @@ impl Ringhook {
         self.send(req.body(body)).await
     }
     /// With another credential (or none).
-    pub async fn request_as(&self, method: reqwest::Method, path: &str, key: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    pub async fn request_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let mut req = self.http.request(method, self.url(path));
         if let Some(k) = key {
             req = req.bearer_auth(k);
@@ -181,7 +188,12 @@ impl Ringhook {
     /// Creates another tenant through the admin API; returns its API key.
     pub async fn new_tenant(&self, name: &str) -> String {
         let (s, v) = self
-            .request_as(reqwest::Method::POST, "/v1/admin/tenants", Some(ADMIN_TOKEN), Some(&serde_json::json!({"name": name})))
+            .request_as(
+                reqwest::Method::POST,
+                "/v1/admin/tenants",
+                Some(ADMIN_TOKEN),
+                Some(&serde_json::json!({"name": name})),
+            )
             .await;
         assert_eq!(s, 201, "{v}");
         v["apiKey"].as_str().unwrap().to_string()
@@ -190,7 +202,12 @@ impl Ringhook {
     /// Moves the manual clock forward and runs the scheduler once.
     pub async fn advance(&self, secs: i64) {
         let (s, v) = self
-            .request_as(reqwest::Method::POST, "/v1/admin/clock", Some(ADMIN_TOKEN), Some(&serde_json::json!({"advanceSecs": secs})))
+            .request_as(
+                reqwest::Method::POST,
+                "/v1/admin/clock",
+                Some(ADMIN_TOKEN),
+                Some(&serde_json::json!({"advanceSecs": secs})),
+            )
             .await;
         assert_eq!(s, 200, "advance clock: {v}");
         self.tick().await;
@@ -267,7 +284,12 @@ impl Ringhook {
     /// `apiKey`, `signingSecret`).
     pub async fn new_tenant_full(&self, name: &str) -> Value {
         let (s, v) = self
-            .request_as(reqwest::Method::POST, "/v1/admin/tenants", Some(ADMIN_TOKEN), Some(&serde_json::json!({"name": name})))
+            .request_as(
+                reqwest::Method::POST,
+                "/v1/admin/tenants",
+                Some(ADMIN_TOKEN),
+                Some(&serde_json::json!({"name": name})),
+            )
             .await;
         assert_eq!(s, 201, "{v}");
         v

@@ -127,7 +127,13 @@ impl Drop for Receiver {
     }
 }
 
-async fn handle(State(shared): State<Arc<Mutex<Shared>>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<Arc<Mutex<Shared>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let reply = {
         let mut s = shared.lock().unwrap();
         s.requests.push(Recorded {

@@ -35,7 +35,10 @@ async fn batches_duplicates_and_bad_input() {
     let (s1, v1) = rh.post("/v1/events", &e).await;
     let (s2, v2) = rh.post("/v1/events", &e).await;
     assert_eq!((s1, s2), (202, 202));
-    assert_eq!((v1["events"][0]["duplicate"].as_bool(), v2["events"][0]["duplicate"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(
+        (v1["events"][0]["duplicate"].as_bool(), v2["events"][0]["duplicate"].as_bool()),
+        (Some(false), Some(true))
+    );
     let body = serde_json::to_vec(&wrap(5)).unwrap();
     let (s3, v3) = rh.post_raw("/v1/events", body.clone(), &[("Idempotency-Key", "key-5")]).await;
     let (s4, v4) = rh.post_raw("/v1/events", body, &[("Idempotency-Key", "key-5")]).await;
@@ -169,7 +172,8 @@ async fn sigkill_loses_nothing() {
     webhook_trigger(&rh, &rx.url).await;
     let total = 300;
     for chunk in (0..total).collect::<Vec<_>>().chunks(100) {
-        let (s, v) = rh.post("/v1/events", &json!({"events": chunk.iter().map(|n| wrap(*n)).collect::<Vec<_>>()})).await;
+        let (s, v) =
+            rh.post("/v1/events", &json!({"events": chunk.iter().map(|n| wrap(*n)).collect::<Vec<_>>()})).await;
         assert_eq!(s, 202, "{v}");
     }
     let before = rx.count();
@@ -183,7 +187,11 @@ async fn sigkill_loses_nothing() {
         if seen.len() == total {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "only {} of {total} events delivered after restart", seen.len());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {total} events delivered after restart",
+            seen.len()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let all = rh.wait_settled(WAIT).await;

@@ -31,7 +31,8 @@ async fn seed_trigger_examples_behave_as_the_seed_says() {
     rh.create_trigger(&with_url(sample("triggers/examples/webhook-on-mpiq-attempt.json"), &mpiq_url)).await;
     // The seed's MPIQ example exactly as printed (reference "campaignId"): MPIQ payloads carry
     // "campaign_id", so by the seed's missing-reference rule it never fires.
-    let mut verbatim = with_url(sample("triggers/examples/webhook-on-mpiq-attempt.json"), &format!("{}/verbatim", rx.url));
+    let mut verbatim =
+        with_url(sample("triggers/examples/webhook-on-mpiq-attempt.json"), &format!("{}/verbatim", rx.url));
     verbatim["conditions"][0]["reference"] = json!("campaignId");
     rh.create_trigger(&verbatim).await;
 
@@ -48,10 +49,12 @@ async fn seed_trigger_examples_behave_as_the_seed_says() {
         }
         e
     };
-    rh.send_event(&with(predictive.clone(), &[("campaignId", "53"), ("lead.totalAttempts", "3"), ("leadId", "L-3")])).await;
+    rh.send_event(&with(predictive.clone(), &[("campaignId", "53"), ("lead.totalAttempts", "3"), ("leadId", "L-3")]))
+        .await;
     rh.send_event(&with(predictive.clone(), &[("campaignId", "53"), ("lead.totalAttempts", "10"), ("leadId", "L-10")]))
         .await;
-    rh.send_event(&with(predictive.clone(), &[("campaignId", "53"), ("lead.totalAttempts", "2"), ("leadId", "L-2")])).await;
+    rh.send_event(&with(predictive.clone(), &[("campaignId", "53"), ("lead.totalAttempts", "2"), ("leadId", "L-2")]))
+        .await;
     rh.send_event(&with(predictive.clone(), &[("campaignId", "54"), ("lead.totalAttempts", "5"), ("leadId", "L-54")]))
         .await;
     // The seed payload as it is (campaign 20161, 1 attempt) moves nothing.
@@ -76,8 +79,13 @@ async fn seed_trigger_examples_behave_as_the_seed_says() {
     let got = rx.wait_for(3, WAIT).await;
     rx.expect_no_more_than(3, SETTLE).await;
     let mut by_path: Vec<(String, Value)> = got.iter().map(|r| (r.path.clone(), r.json())).collect();
-    by_path.sort_by(|a, b| a.0.cmp(&b.0).then(a.1["payload"]["campaignId"].to_string().cmp(&b.1["payload"]["campaignId"].to_string())));
-    assert_eq!(by_path, vec![("/agent-wrap".into(), wrap_215), ("/agent-wrap".into(), wrap_223), ("/mpiq".into(), mpiq_223)]);
+    by_path.sort_by(|a, b| {
+        a.0.cmp(&b.0).then(a.1["payload"]["campaignId"].to_string().cmp(&b.1["payload"]["campaignId"].to_string()))
+    });
+    assert_eq!(
+        by_path,
+        vec![("/agent-wrap".into(), wrap_215), ("/agent-wrap".into(), wrap_223), ("/mpiq".into(), mpiq_223)]
+    );
     for r in &got {
         assert_eq!(r.method, "POST");
         assert_eq!(r.header("content-type"), Some("application/json"));
@@ -163,8 +171,12 @@ async fn conditions_follow_the_seed_semantics() {
         .await;
 
     rh.send_event(&event("agent.wrap", payload)).await;
-    let mut expected: Vec<String> =
-        cases.iter().filter(|c| c.4).map(|c| format!("/{}", c.0)).chain(["/no-conditions".into(), "/all-hold".into()]).collect();
+    let mut expected: Vec<String> = cases
+        .iter()
+        .filter(|c| c.4)
+        .map(|c| format!("/{}", c.0))
+        .chain(["/no-conditions".into(), "/all-hold".into()])
+        .collect();
     expected.sort();
     let got = rx.wait_for(expected.len(), WAIT).await;
     rx.expect_no_more_than(expected.len(), SETTLE).await;
@@ -190,24 +202,68 @@ async fn trigger_validation_uses_the_seed_error_names() {
         t
     };
     let cases: Vec<(Value, &str, &str)> = vec![
-        (base(json!({"conditions": [{"reference": "campaignId", "operator": "!=", "value": "1"}]})), "Invalid JSON format", "conditions[0].operator"),
-        (base(json!({"conditions": [{"operator": "=", "value": "1"}]})), "Invalid JSON format", "conditions[0].reference"),
-        (base(json!({"conditions": [{"reference": "a", "operator": "="}]})), "Invalid JSON format", "conditions[0].value"),
+        (
+            base(json!({"conditions": [{"reference": "campaignId", "operator": "!=", "value": "1"}]})),
+            "Invalid JSON format",
+            "conditions[0].operator",
+        ),
+        (
+            base(json!({"conditions": [{"operator": "=", "value": "1"}]})),
+            "Invalid JSON format",
+            "conditions[0].reference",
+        ),
+        (
+            base(json!({"conditions": [{"reference": "a", "operator": "="}]})),
+            "Invalid JSON format",
+            "conditions[0].value",
+        ),
         (base(json!({"conditions": {"reference": "a"}})), "Invalid JSON format", "conditions"),
         (base(json!({"name": null})), "Invalid JSON format", "name"),
         (base(json!({"eventType": "Agent Wrap"})), "Invalid JSON format", "eventType"),
         (base(json!({"enabled": "yes"})), "Invalid JSON format", "enabled"),
         (base(json!({"actions": null})), "Actions object error", "actions"),
         (base(json!({"actions": []})), "Actions object error", "actions"),
-        (base(json!({"actions": [{"action": "", "parameters": {"url": "https://x.example"}}]})), "Actions object error", "actions[0].action"),
-        (base(json!({"actions": [{"parameters": {"url": "https://x.example"}}]})), "Actions object error", "actions[0].action"),
+        (
+            base(json!({"actions": [{"action": "", "parameters": {"url": "https://x.example"}}]})),
+            "Actions object error",
+            "actions[0].action",
+        ),
+        (
+            base(json!({"actions": [{"parameters": {"url": "https://x.example"}}]})),
+            "Actions object error",
+            "actions[0].action",
+        ),
         (base(json!({"actions": [{"action": "webhook"}]})), "Invalid action parameters", "actions[0].parameters"),
-        (base(json!({"actions": [{"action": "webhook", "parameters": {}}]})), "Invalid action parameters", "actions[0].parameters"),
-        (base(json!({"actions": [{"action": "webhook", "parameters": {"url": "not a url"}}]})), "Invalid action parameters", "actions[0].parameters.url"),
-        (base(json!({"actions": [{"action": "lead.update.list", "parameters": {"list": "1"}}]})), "Invalid action parameters", "actions[0].parameters.listId"),
-        (base(json!({"actions": [{"action": "webhook", "parameters": {"webhookId": "wh_missing"}}]})), "Invalid action parameters", "webhookId"),
-        (base(json!({"actions": [{"action": "webhok", "parameters": {"url": "https://x.example"}}]})), "Error when saving", "actions[0].action"),
-        (base(json!({"actions": [ok_action[0].clone(), {"action": "lead.delete", "parameters": {"x": "1"}}]})), "Error when saving", "actions[1].action"),
+        (
+            base(json!({"actions": [{"action": "webhook", "parameters": {}}]})),
+            "Invalid action parameters",
+            "actions[0].parameters",
+        ),
+        (
+            base(json!({"actions": [{"action": "webhook", "parameters": {"url": "not a url"}}]})),
+            "Invalid action parameters",
+            "actions[0].parameters.url",
+        ),
+        (
+            base(json!({"actions": [{"action": "lead.update.list", "parameters": {"list": "1"}}]})),
+            "Invalid action parameters",
+            "actions[0].parameters.listId",
+        ),
+        (
+            base(json!({"actions": [{"action": "webhook", "parameters": {"webhookId": "wh_missing"}}]})),
+            "Invalid action parameters",
+            "webhookId",
+        ),
+        (
+            base(json!({"actions": [{"action": "webhok", "parameters": {"url": "https://x.example"}}]})),
+            "Error when saving",
+            "actions[0].action",
+        ),
+        (
+            base(json!({"actions": [ok_action[0].clone(), {"action": "lead.delete", "parameters": {"x": "1"}}]})),
+            "Error when saving",
+            "actions[1].action",
+        ),
     ];
     for (body, error, field) in cases {
         let (s, v) = rh.post("/v1/triggers", &body).await;

@@ -11,7 +11,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let app = ringhook::lambda::aws_app_from_env().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let app = app.clone();
-        async move { Ok::<SqsBatchResponse, lambda_runtime::Error>(ringhook::lambda::handle_sqs(&app, QueueName::Deliveries, event.payload).await) }
+        async move {
+            Ok::<SqsBatchResponse, lambda_runtime::Error>(
+                ringhook::lambda::handle_sqs(&app, QueueName::Deliveries, event.payload).await,
+            )
+        }
     }))
     .await
 }

@@ -52,17 +52,18 @@ pub fn parse_trigger(body: &Value) -> Result<TriggerInput, TriggerError> {
     if name.len() > 200 {
         return Err(err(INVALID_JSON, "name: at most 200 characters"));
     }
-    let event_type =
-        match obj.get("eventType") {
-            Some(Value::String(s)) if is_valid_event_type(s) => s.clone(),
-            Some(Value::String(s)) => return Err(err(
+    let event_type = match obj.get("eventType") {
+        Some(Value::String(s)) if is_valid_event_type(s) => s.clone(),
+        Some(Value::String(s)) => {
+            return Err(err(
                 INVALID_JSON,
                 format!(
                     "eventType: {s:?} is not an event type name (dot-separated lowercase words, e.g. \"agent.wrap\")"
                 ),
-            )),
-            _ => return Err(err(INVALID_JSON, "eventType: required, a string such as \"agent.wrap\"")),
-        };
+            ))
+        }
+        _ => return Err(err(INVALID_JSON, "eventType: required, a string such as \"agent.wrap\"")),
+    };
     let enabled = match obj.get("enabled") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
@@ -90,16 +91,17 @@ pub fn parse_trigger(body: &Value) -> Result<TriggerInput, TriggerError> {
 
 fn parse_condition(v: &Value, i: usize) -> Result<Condition, TriggerError> {
     let o = v.as_object().ok_or_else(|| err(INVALID_JSON, format!("conditions[{i}]: must be an object")))?;
-    let reference =
-        match o.get("reference") {
-            Some(Value::String(s)) if !s.is_empty() && s.split('.').all(|p| !p.is_empty()) => s.clone(),
-            _ => return Err(err(
+    let reference = match o.get("reference") {
+        Some(Value::String(s)) if !s.is_empty() && s.split('.').all(|p| !p.is_empty()) => s.clone(),
+        _ => {
+            return Err(err(
                 INVALID_JSON,
                 format!(
                     "conditions[{i}].reference: required, a dot path into the payload such as \"lead.totalAttempts\""
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let operator = match o.get("operator") {
         Some(Value::String(s)) => Operator::parse(s).ok_or_else(|| {
             err(INVALID_JSON, format!("conditions[{i}].operator: {s:?} is not one of =, >, <, >=, <=, in"))

@@ -133,12 +133,17 @@ pub async fn recover(
     let time = |key: &str, required: bool| -> Result<Option<i64>, ApiError> {
         match body.get(key) {
             None | Some(Value::Null) if !required => Ok(None),
-            Some(Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|t| Some(t.timestamp_millis()))
-                .map_err(|_| ApiError::unprocessable("invalid recover", format!("{key}: {s:?} is not an RFC 3339 time"))),
+            Some(Value::String(s)) => {
+                chrono::DateTime::parse_from_rfc3339(s).map(|t| Some(t.timestamp_millis())).map_err(|_| {
+                    ApiError::unprocessable("invalid recover", format!("{key}: {s:?} is not an RFC 3339 time"))
+                })
+            }
             _ => Err(ApiError::unprocessable(
                 "invalid recover",
-                format!("{key}: {}an RFC 3339 time such as \"2024-10-16T15:47:15Z\"", if required { "required, " } else { "" }),
+                format!(
+                    "{key}: {}an RFC 3339 time such as \"2024-10-16T15:47:15Z\"",
+                    if required { "required, " } else { "" }
+                ),
             )),
         }
     };

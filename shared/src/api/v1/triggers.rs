@@ -2,8 +2,8 @@
 //! seed's validation error names.
 
 use crate::api::extract::{JsonBody, TenantId};
-use crate::app::App;
 use crate::api::v1::webhooks as webhooks_api;
+use crate::app::App;
 use crate::delivery::ssrf;
 use crate::error::ApiError;
 use crate::repo::{triggers, webhooks};

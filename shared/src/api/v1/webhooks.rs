@@ -6,9 +6,9 @@ use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::{signing, ssrf};
 use crate::error::ApiError;
-use crate::pipeline::deliver;
 use crate::model::webhook::{SigningSecret, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 use crate::model::{format_time, HeaderSpec, HttpMethod, Webhook, WebhookAuth};
+use crate::pipeline::deliver;
 use crate::repo::webhooks;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -119,9 +119,10 @@ fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<We
     // A secret-bearing header sent back as the masked value a read showed keeps its value.
     if let Some(w) = existing {
         for h in &mut headers {
-            let kept = w.headers.iter().find(|e| {
-                e.name.eq_ignore_ascii_case(&h.name) && deliver::mask_header(&e.name, &e.value) == h.value
-            });
+            let kept = w
+                .headers
+                .iter()
+                .find(|e| e.name.eq_ignore_ascii_case(&h.name) && deliver::mask_header(&e.name, &e.value) == h.value);
             if let Some(e) = kept {
                 h.value = e.value.clone();
             }
