@@ -391,7 +391,10 @@ async fn throughput_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value
         s.received, s.accepted, s.missing, s.duplicates, e2e_secs
     );
     println!("SUSTAINED END TO END: {sustained:.0} events/s (receipts / time from first send to last receipt)");
-    println!("  webhooks received per second: {}", s.per_second.iter().map(u64::to_string).collect::<Vec<_>>().join(" "));
+    println!(
+        "  webhooks received per second: {}",
+        s.per_second.iter().map(u64::to_string).collect::<Vec<_>>().join(" ")
+    );
     println!("  POST /v1/events round trip: {}", posts.line());
     println!("  event-to-receipt (includes the backlog at max rate): {}", s.latency.line());
     let cpu = cpu_line(usage0, usage1, e2e_secs);
@@ -459,7 +462,10 @@ async fn latency_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value {
         late,
         args.max_in_flight
     );
-    println!("received {} of {} ({} missing, {} duplicate deliveries)", s.received, s.accepted, s.missing, s.duplicates);
+    println!(
+        "received {} of {} ({} missing, {} duplicate deliveries)",
+        s.received, s.accepted, s.missing, s.duplicates
+    );
     println!("EVENT-TO-RECEIPT LATENCY at {rate}/s: {}", s.latency.line());
     println!("  POST /v1/events round trip: {}", posts.line());
     let cpu = cpu_line(usage0, usage1, send_secs);
@@ -614,6 +620,9 @@ fn nproc() -> usize {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }

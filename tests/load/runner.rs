@@ -16,7 +16,8 @@ pub fn workspace_root() -> PathBuf {
 
 /// `target/release/ringhook-local` (or under `CARGO_TARGET_DIR`).
 pub fn default_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let target = if target.is_absolute() { target } else { workspace_root().join(target) };
     target.join("release").join("ringhook-local")
 }
@@ -135,7 +136,11 @@ impl Usage {
                 .and_then(|n| n.parse::<u64>().ok())
                 .unwrap_or(0)
         };
-        Some(Self { rss_kb: field("VmRSS:"), hwm_kb: field("VmHWM:"), cpu_secs: cpu_secs(&format!("/proc/{pid}/stat"))? })
+        Some(Self {
+            rss_kb: field("VmRSS:"),
+            hwm_kb: field("VmHWM:"),
+            cpu_secs: cpu_secs(&format!("/proc/{pid}/stat"))?,
+        })
     }
 
     pub fn of_self() -> Option<Self> {

@@ -76,7 +76,6 @@ pub fn main_entry() -> anyhow::Result<()> {
 }
 
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
-
     let manual = matches!(opts.clock, ClockKind::Manual).then(|| Arc::new(ManualClock::new(SystemClock.now_ms())));
     let clock: Arc<dyn Clock> = match &manual {
         Some(m) => m.clone(),
