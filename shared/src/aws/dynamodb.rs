@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 
 use super::sdk_err;
-use crate::ports::store::{Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
+use crate::ports::store::{Condition, Doc, Item, ItemStore, QueryOpts, SkRange, StoreError};
 use crate::ports::Clock;
 
 pub const ATTR_PK: &str = "pk";
@@ -75,8 +75,7 @@ fn key(pk: &str, sk: &str) -> AttrMap {
 }
 
 fn to_attrs(item: &Item) -> Result<AttrMap, StoreError> {
-    let data = serde_json::to_string(&item.data)
-        .map_err(|e| StoreError::Unavailable(format!("cannot serialize item data: {e}")))?;
+    let data = item.data.as_str().to_string();
     let mut m = key(&item.pk, &item.sk);
     m.insert(ATTR_DATA.into(), s(data));
     m.insert(ATTR_VERSION.into(), n(item.version));
@@ -113,7 +112,7 @@ fn get_n<T: std::str::FromStr>(m: &AttrMap, k: &str) -> Result<Option<T>, StoreE
 }
 
 fn from_attrs(m: &AttrMap) -> Result<Item, StoreError> {
-    let data = serde_json::from_str(get_s(m, ATTR_DATA)?).map_err(|e| bad(&format!("data is not JSON: {e}")))?;
+    let data = Doc::from_text(get_s(m, ATTR_DATA)?.to_string());
     Ok(Item {
         pk: get_s(m, ATTR_PK)?.to_string(),
         sk: get_s(m, ATTR_SK)?.to_string(),

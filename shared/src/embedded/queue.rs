@@ -19,7 +19,9 @@ pub struct SqliteQueue {
     db: Db,
     clock: Arc<dyn Clock>,
     max_receives: u32,
-    notify: Arc<Notify>,
+    /// One per queue: a send wakes one waiting receiver of that queue (not every receiver of
+    /// every queue, each of which would then run an empty claim through the writer).
+    notify: Arc<[Notify; 2]>,
 }
 
 fn err(e: DbError) -> QueueError {
@@ -30,7 +32,14 @@ impl SqliteQueue {
     /// `max_receives`: like SQS's `maxReceiveCount`, the receive after that many moves the
     /// message to the dead-letter state instead of returning it.
     pub fn new(db: Db, clock: Arc<dyn Clock>, max_receives: u32) -> Self {
-        Self { db, clock, max_receives, notify: Arc::new(Notify::new()) }
+        Self { db, clock, max_receives, notify: Arc::new([Notify::new(), Notify::new()]) }
+    }
+
+    fn notify(&self, queue: QueueName) -> &Notify {
+        match queue {
+            QueueName::Events => &self.notify[0],
+            QueueName::Deliveries => &self.notify[1],
+        }
     }
 
     /// Makes every in-flight message visible again. Only for a process that owns the file
@@ -117,7 +126,7 @@ impl Queue for SqliteQueue {
             })
             .await
             .map_err(err)?;
-        self.notify.notify_waiters();
+        self.notify(queue).notify_one();
         Ok(())
     }
 
@@ -130,10 +139,15 @@ impl Queue for SqliteQueue {
     ) -> Result<Vec<Message>, QueueError> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            // Register interest before looking, so a send between the look and the wait wakes us.
-            let notified = self.notify.notified();
+            // Register interest before looking, so a send between the look and the wait wakes us
+            // (a notify_one with nobody waiting is kept for the next waiter).
+            let notified = self.notify(queue).notified();
             let got = self.claim(queue, max, visibility_secs).await?;
             if !got.is_empty() {
+                // A full batch: there may be more, so pass the wake-up on to another receiver.
+                if got.len() >= max {
+                    self.notify(queue).notify_one();
+                }
                 return Ok(got);
             }
             let now = tokio::time::Instant::now();
@@ -162,12 +176,7 @@ impl Queue for SqliteQueue {
             .map_err(err)
     }
 
-    async fn change_visibility(
-        &self,
-        _queue: QueueName,
-        receipt: &str,
-        visibility_secs: u32,
-    ) -> Result<(), QueueError> {
+    async fn change_visibility(&self, queue: QueueName, receipt: &str, visibility_secs: u32) -> Result<(), QueueError> {
         let Some((id, _)) = receipt.split_once(':') else {
             return Err(QueueError(format!("malformed receipt {receipt:?}")));
         };
@@ -182,7 +191,7 @@ impl Queue for SqliteQueue {
             })
             .await
             .map_err(err)?;
-        self.notify.notify_waiters();
+        self.notify(queue).notify_one();
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! due index, TTL) so repositories behave the same on both backends.
 
 use super::db::{Db, DbError};
-use crate::ports::{Clock, Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
+use crate::ports::{Clock, Condition, Doc, Item, ItemStore, QueryOpts, SkRange, StoreError};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::sync::Arc;
@@ -33,11 +33,10 @@ fn unavailable(e: DbError) -> StoreError {
 }
 
 fn row_to_item(row: &Row<'_>) -> rusqlite::Result<Item> {
-    let data: String = row.get(2)?;
     Ok(Item {
         pk: row.get(0)?,
         sk: row.get(1)?,
-        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+        data: Doc::from_text(row.get(2)?),
         version: row.get::<_, i64>(3)? as u64,
         due_at: row.get(4)?,
         expires_at: row.get(5)?,
@@ -52,9 +51,8 @@ fn condition_holds(c: &Connection, pk: &str, sk: &str, cond: Condition, now_secs
         return Ok(true);
     }
     let current: Option<(i64, Option<i64>)> = c
-        .query_row("SELECT version, expires_at FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .prepare_cached("SELECT version, expires_at FROM items WHERE pk = ?1 AND sk = ?2")?
+        .query_row(params![pk, sk], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let live_version = current.and_then(|(v, exp)| match exp {
         Some(e) if e <= now_secs => None,
@@ -67,18 +65,38 @@ fn condition_holds(c: &Connection, pk: &str, sk: &str, cond: Condition, now_secs
     })
 }
 
-fn write_item(c: &Connection, item: &Item) -> rusqlite::Result<()> {
+/// An item ready to write: its JSON is serialized by the caller, off the writer thread (which
+/// every write in the process shares).
+struct Encoded {
+    pk: String,
+    sk: String,
+    data: String,
+    version: i64,
+    due_at: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+impl From<Item> for Encoded {
+    fn from(item: Item) -> Self {
+        Encoded {
+            data: item.data.into_text(),
+            pk: item.pk,
+            sk: item.sk,
+            version: item.version as i64,
+            due_at: item.due_at,
+            expires_at: item.expires_at,
+        }
+    }
+}
+
+fn write_item(c: &Connection, item: &Encoded) -> rusqlite::Result<()> {
+    // An upsert rewrites the row in place (INSERT OR REPLACE would delete and insert it).
     c.prepare_cached(
-        "INSERT OR REPLACE INTO items (pk, sk, data, version, due_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO items (pk, sk, data, version, due_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, version = excluded.version, \
+         due_at = excluded.due_at, expires_at = excluded.expires_at",
     )?
-    .execute(params![
-        item.pk,
-        item.sk,
-        item.data.to_string(),
-        item.version as i64,
-        item.due_at,
-        item.expires_at
-    ])?;
+    .execute(params![item.pk, item.sk, item.data, item.version, item.due_at, item.expires_at])?;
     Ok(())
 }
 
@@ -88,7 +106,7 @@ impl ItemStore for SqliteStore {
         let (pk, sk) = (pk.to_string(), sk.to_string());
         let now = self.clock.now_secs();
         self.db
-            .read(move |c| {
+            .read_inline(move |c| {
                 c.prepare_cached(&format!(
                     "SELECT {COLS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
                 ))?
@@ -101,6 +119,7 @@ impl ItemStore for SqliteStore {
 
     async fn put(&self, item: Item, cond: Condition) -> Result<(), StoreError> {
         let now = self.clock.now_secs();
+        let item = Encoded::from(item);
         let ok = self
             .db
             .write(move |c| {
@@ -123,6 +142,7 @@ impl ItemStore for SqliteStore {
         if items.is_empty() {
             return Ok(());
         }
+        let items: Vec<Encoded> = items.into_iter().map(Encoded::from).collect();
         self.db
             .write(move |c| {
                 for item in &items {

@@ -9,4 +9,4 @@ pub mod store;
 pub use bus::{BusEvent, EventBus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use queue::{Message, OutMessage, Queue, QueueName};
-pub use store::{Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
+pub use store::{Condition, Doc, Item, ItemStore, QueryOpts, SkRange, StoreError};

@@ -34,8 +34,9 @@ pub async fn record(
         Ok(()) => Ok(Recorded::New),
         Err(StoreError::ConditionFailed) => {
             let Some(first) = store.get(&pk, sk).await? else { return Ok(Recorded::Duplicate) };
-            let evaluated = first.data.get("evaluated").and_then(|e| e.as_bool()).unwrap_or(true);
-            let first_received_at_ms = first.data.get("receivedAtMs").and_then(|t| t.as_i64()).unwrap_or(now_ms);
+            let first = first.data.to_value();
+            let evaluated = first.get("evaluated").and_then(|e| e.as_bool()).unwrap_or(true);
+            let first_received_at_ms = first.get("receivedAtMs").and_then(|t| t.as_i64()).unwrap_or(now_ms);
             Ok(if evaluated { Recorded::Duplicate } else { Recorded::DuplicateUnevaluated { first_received_at_ms } })
         }
         Err(e) => Err(e),

@@ -10,7 +10,7 @@ pub mod tenants;
 pub mod triggers;
 pub mod webhooks;
 
-use crate::ports::{Condition, Item, ItemStore, StoreError};
+use crate::ports::{Condition, Doc, Item, ItemStore, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -23,13 +23,15 @@ pub struct Versioned<T> {
 }
 
 pub fn decode<T: DeserializeOwned>(item: Item) -> Result<Versioned<T>, StoreError> {
-    let value = serde_json::from_value(item.data)
+    let value = item
+        .data
+        .decode()
         .map_err(|e| StoreError::Unavailable(format!("corrupt item {}/{}: {e}", item.pk, item.sk)))?;
     Ok(Versioned { value, version: item.version, due_at: item.due_at })
 }
 
 pub fn encode<T: Serialize>(pk: impl Into<String>, sk: impl Into<String>, value: &T) -> Item {
-    Item::new(pk, sk, serde_json::to_value(value).expect("domain types serialize"))
+    Item::new(pk, sk, Doc::of(value))
 }
 
 pub async fn get<T: DeserializeOwned>(
