@@ -9,10 +9,11 @@ use crate::delivery::retry::RetryPolicy;
 use crate::model::{Delivery, DeliveryStatus, DeliveryTarget, Event};
 use crate::ports::BusEvent;
 use crate::repo::{deliveries, events, leads, webhooks};
-use crate::triggers::{Action, CompiledTrigger};
+use crate::triggers::{Action, CompiledTrigger, TriggerSet};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A delivery id that is the same every time the same event meets the same action, and that
 /// sorts by the event's arrival time.
@@ -67,12 +68,34 @@ pub fn new_delivery(
 /// Evaluates a batch; one result per event, in order, so queue consumers can report exactly
 /// the failed messages.
 pub async fn evaluate_batch(app: &App, batch: &[Event]) -> Vec<Result<(), PipelineError>> {
-    futures::future::join_all(batch.iter().map(|e| evaluate_one(app, e))).await
+    // Each tenant's triggers are looked up once per batch, not once per event (the events of a
+    // batch are evaluated together, against the configuration current when the batch starts).
+    let mut sets: HashMap<&str, Result<Arc<TriggerSet>, String>> = HashMap::new();
+    for e in batch {
+        if !sets.contains_key(e.tenant_id.as_str()) {
+            let set = app.triggers.load(app.store.as_ref(), &e.tenant_id).await.map_err(|e| e.to_string());
+            sets.insert(&e.tenant_id, set);
+        }
+    }
+    futures::future::join_all(batch.iter().map(|e| {
+        let set = sets[e.tenant_id.as_str()].clone();
+        async move {
+            match set {
+                Ok(set) => evaluate_with(app, e, set).await,
+                Err(msg) => Err(PipelineError::Unavailable(msg)),
+            }
+        }
+    }))
+    .await
 }
 
 pub async fn evaluate_one(app: &App, event: &Event) -> Result<(), PipelineError> {
-    let now = app.now_ms();
     let set = app.triggers.load(app.store.as_ref(), &event.tenant_id).await?;
+    evaluate_with(app, event, set).await
+}
+
+async fn evaluate_with(app: &App, event: &Event, set: Arc<TriggerSet>) -> Result<(), PipelineError> {
+    let now = app.now_ms();
     let mut new_deliveries = Vec::new();
     let mut bus_events = Vec::new();
     let mut webhook_cache: HashMap<String, Option<RetryPolicy>> = HashMap::new();

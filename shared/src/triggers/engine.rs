@@ -3,6 +3,7 @@
 
 use super::model::{Operator, Trigger};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,36 +41,42 @@ fn compare(left: &str, left_num: Option<f64>, right: &Scalar) -> Ordering {
 #[derive(Debug, Clone)]
 struct CompiledCondition {
     path: Vec<String>,
+    /// The path's index among its trigger set's distinct paths (see `TriggerSet::matching`).
+    slot: usize,
     operator: Operator,
     value: Scalar,
     /// For `in`: the comma list, each item trimmed ("215, 223" and "215,223" are the same).
     list: Vec<Scalar>,
 }
 
+/// What a reference found in the payload, ready to compare: its string form and its number
+/// when it reads as one. Worked out once per event and path, however many conditions use it.
+#[derive(Debug, Clone)]
+struct Found<'a> {
+    text: Cow<'a, str>,
+    number: Option<f64>,
+}
+
+impl<'a> Found<'a> {
+    /// A missing reference (or null, object, array) finds nothing: the condition is false.
+    fn of(payload: &'a Value, path: &[String]) -> Option<Self> {
+        match resolve(payload, path)? {
+            Value::String(s) => Some(Found { number: parse_number(s), text: Cow::Borrowed(s) }),
+            Value::Number(n) => Some(Found { text: Cow::Owned(n.to_string()), number: n.as_f64() }),
+            Value::Bool(b) => Some(Found { text: Cow::Borrowed(if *b { "true" } else { "false" }), number: None }),
+            _ => None,
+        }
+    }
+}
+
 impl CompiledCondition {
     fn holds(&self, payload: &Value) -> bool {
-        // A missing reference (or null, object, array) makes the condition false.
-        let Some(found) = resolve(payload, &self.path) else { return false };
-        let owned;
-        let text: &str = match found {
-            Value::String(s) => s,
-            Value::Number(n) => {
-                owned = n.to_string();
-                &owned
-            }
-            Value::Bool(b) => {
-                if *b {
-                    "true"
-                } else {
-                    "false"
-                }
-            }
-            _ => return false,
-        };
-        let num = match found {
-            Value::Number(n) => n.as_f64(),
-            _ => parse_number(text),
-        };
+        self.holds_for(Found::of(payload, &self.path).as_ref())
+    }
+
+    fn holds_for(&self, found: Option<&Found<'_>>) -> bool {
+        let Some(found) = found else { return false };
+        let (text, num) = (found.text.as_ref(), found.number);
         match self.operator {
             Operator::Eq => compare(text, num, &self.value) == Ordering::Equal,
             Operator::Gt => compare(text, num, &self.value) == Ordering::Greater,
@@ -112,6 +119,7 @@ impl CompiledTrigger {
             .iter()
             .map(|c| CompiledCondition {
                 path: c.reference.split('.').map(str::to_string).collect(),
+                slot: 0,
                 operator: c.operator,
                 value: Scalar::new(&c.value),
                 list: c.value.split(',').map(|s| Scalar::new(s.trim())).collect(),
@@ -126,36 +134,65 @@ impl CompiledTrigger {
     }
 }
 
+/// The triggers of one event type, and the distinct references their conditions use.
+#[derive(Debug, Clone, Default)]
+struct TypeGroup {
+    paths: Vec<Vec<String>>,
+    triggers: Vec<CompiledTrigger>,
+}
+
 /// A tenant's triggers indexed by event type.
 #[derive(Debug, Clone, Default)]
 pub struct TriggerSet {
-    by_type: HashMap<String, Vec<CompiledTrigger>>,
+    by_type: HashMap<String, TypeGroup>,
 }
 
 impl TriggerSet {
     pub fn new(triggers: impl IntoIterator<Item = Trigger>) -> Self {
-        let mut by_type: HashMap<String, Vec<CompiledTrigger>> = HashMap::new();
+        let mut by_type: HashMap<String, TypeGroup> = HashMap::new();
+        let mut slots: HashMap<(String, Vec<String>), usize> = HashMap::new();
         for t in triggers {
-            by_type.entry(t.spec.event_type.clone()).or_default().push(CompiledTrigger::new(t));
+            let event_type = t.spec.event_type.clone();
+            let group = by_type.entry(event_type.clone()).or_default();
+            let mut compiled = CompiledTrigger::new(t);
+            for c in &mut compiled.conditions {
+                c.slot = *slots.entry((event_type.clone(), c.path.clone())).or_insert_with(|| {
+                    group.paths.push(c.path.clone());
+                    group.paths.len() - 1
+                });
+            }
+            group.triggers.push(compiled);
         }
         Self { by_type }
     }
 
     pub fn len(&self) -> usize {
-        self.by_type.values().map(Vec::len).sum()
+        self.by_type.values().map(|g| g.triggers.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The triggers of `event_type` that fire for `payload`, in a stable order.
+    /// The triggers of `event_type` that fire for `payload`, in a stable order. Each distinct
+    /// reference is looked up in the payload (and read as a number) once, when a condition
+    /// first needs it, not once per condition.
     pub fn matching<'a>(
         &'a self,
         event_type: &str,
         payload: &'a Value,
     ) -> impl Iterator<Item = &'a CompiledTrigger> + 'a {
-        self.by_type.get(event_type).into_iter().flatten().filter(move |t| t.matches(payload))
+        let group = self.by_type.get(event_type);
+        let mut found: Vec<Option<Option<Found<'a>>>> = vec![None; group.map_or(0, |g| g.paths.len())];
+        group.into_iter().flat_map(|g| g.triggers.iter().map(move |t| (g, t))).filter_map(move |(g, t)| {
+            let fires = t.trigger.spec.enabled
+                && t.conditions.iter().all(|c| {
+                    let slot = &mut found[c.slot];
+                    let f = slot.get_or_insert_with(|| Found::of(payload, &g.paths[c.slot]));
+                    c.holds_for(f.as_ref())
+                });
+            fires.then_some(t)
+        })
     }
 }
 
@@ -225,5 +262,41 @@ mod tests {
         assert!(!trig(false, &[]).matches(&p));
         assert!(!trig(true, &[("campaignId", Operator::Eq, "215"), ("wrapCode", Operator::Eq, "1")]).matches(&p));
         assert!(trig(true, &[("campaignId", Operator::Eq, "215"), ("wrapCode", Operator::Eq, "185")]).matches(&p));
+    }
+
+    /// A set looks each reference up once per event; it must pick exactly the triggers that
+    /// match one by one, in order, whatever paths they share.
+    #[test]
+    fn a_set_matches_like_its_triggers_one_by_one() {
+        use Operator::*;
+        let p = payload();
+        type Spec<'a> = (bool, Vec<(&'a str, Operator, &'a str)>);
+        let specs: Vec<Spec> = vec![
+            (true, vec![("campaignId", Eq, "215")]),
+            (true, vec![("campaignId", In, "1, 2"), ("n", Gt, "9")]),
+            (true, vec![("n", Gt, "9"), ("lead.totalAttempts", Ge, "3")]),
+            (false, vec![("campaignId", Eq, "215")]),
+            (true, vec![]),
+            (true, vec![("missing.path", Eq, "x"), ("campaignId", Eq, "215")]),
+            (true, vec![("lead.phones.1.phone", Eq, "+614"), ("campaignId", In, "223, 215")]),
+            (true, vec![("callbackDate", Eq, ""), ("n", Eq, "10.0")]),
+            (true, vec![("n", Eq, "10.0"), ("s", Lt, "b"), ("lead.arr.1", Eq, "y")]),
+        ];
+        let triggers: Vec<Trigger> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, (enabled, conds))| {
+                let mut t = (*trig(*enabled, conds).trigger).clone();
+                t.id = format!("t{i}");
+                t
+            })
+            .collect();
+        let one_by_one: Vec<String> =
+            triggers.iter().filter(|t| CompiledTrigger::new((*t).clone()).matches(&p)).map(|t| t.id.clone()).collect();
+        let set = TriggerSet::new(triggers);
+        let together: Vec<String> = set.matching("agent.wrap", &p).map(|t| t.trigger.id.clone()).collect();
+        assert_eq!(together, one_by_one);
+        assert_eq!(together, ["t0", "t2", "t4", "t6", "t8"]);
+        assert_eq!(set.matching("other.type", &p).count(), 0);
     }
 }
