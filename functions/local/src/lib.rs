@@ -60,9 +60,12 @@ pub struct Opts {
     /// credentials from the standard AWS ones (e.g. AWS_ENDPOINT_URL for an emulator).
     #[arg(long, env = "RINGHOOK_AWS")]
     pub aws: bool,
-    /// Concurrent delivery workers.
+    /// Concurrent delivery workers (each sends up to 32 attempts at a time).
     #[arg(long, env = "RINGHOOK_DELIVERY_WORKERS", default_value_t = 8)]
     pub delivery_workers: usize,
+    /// Concurrent trigger-evaluation workers (each evaluates up to 64 events at a time).
+    #[arg(long, env = "RINGHOOK_EVENT_WORKERS", default_value_t = 2)]
+    pub event_workers: usize,
 }
 
 /// Parses the command line and runs until SIGTERM / Ctrl-C.
@@ -120,7 +123,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..opts.event_workers.max(1) {
         tasks.push(tokio::spawn(consumer::run_loop(app.clone(), QueueName::Events, 64, stop_rx.clone())));
     }
     for _ in 0..opts.delivery_workers.max(1) {
