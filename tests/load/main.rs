@@ -110,6 +110,9 @@ struct Args {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write every event's send time and event-to-receipt latency (ms) as CSV to this file.
+    #[arg(long)]
+    dump: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -271,6 +274,17 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     });
 
     println!("ringhook-load: {} cores, {}", nproc(), cpu_model());
+    // Samples the runner's anonymous memory (VmHWM covers the total only).
+    let peak_anon_kb = Arc::new(AtomicU64::new(0));
+    if let Some(pid) = runner.pid() {
+        let peak = peak_anon_kb.clone();
+        tokio::spawn(async move {
+            while let Some(u) = Usage::of(pid) {
+                peak.fetch_max(u.anon_kb, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+    }
     let mut results = serde_json::Map::new();
     let mut all_ok = true;
     if args.phase != Phase::Latency {
@@ -287,12 +301,31 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         results.insert("latency".into(), r);
     }
     if let Some(u) = runner.usage() {
-        println!("runner memory: VmHWM (peak RSS) {} MiB, VmRSS now {} MiB", u.hwm_kb / 1024, u.rss_kb / 1024);
+        let peak_anon = peak_anon_kb.load(Ordering::Relaxed);
+        println!(
+            "runner memory: VmHWM (peak RSS) {} MiB, of which the process's own (anonymous) memory peaked at {} MiB; \
+             the rest is pages of the memory-mapped database file",
+            u.hwm_kb / 1024,
+            peak_anon / 1024
+        );
         results.insert("runnerPeakRssKb".into(), json!(u.hwm_kb));
+        results.insert("runnerPeakAnonKb".into(), json!(peak_anon));
     }
     let malformed = board.malformed.load(Ordering::Relaxed);
     if malformed > 0 {
         println!("receiver: {malformed} requests that were not load-test webhooks");
+    }
+    if let Some(path) = &args.dump {
+        let end = ctx.next_seq.load(Ordering::Relaxed).min(board.capacity() as u64) as usize;
+        let mut csv = String::from("seq,sent_ms,latency_ms\n");
+        for i in 0..end {
+            let at = board.received_ns[i].load(Ordering::Acquire);
+            let sent = board.sent_ns[i].load(Ordering::Relaxed);
+            if at > 0 {
+                csv.push_str(&format!("{i},{:.3},{:.3}\n", sent as f64 / 1e6, at.saturating_sub(sent) as f64 / 1e6));
+            }
+        }
+        std::fs::write(path, csv)?;
     }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&Value::Object(results))?)?;
@@ -372,7 +405,7 @@ async fn throughput_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value
     }
     let sent_until = now_ns();
     let last_seq = ctx.next_seq.load(Ordering::Relaxed).min(ctx.board.capacity() as u64);
-    let settle = settle(ctx, first_seq..last_seq, args.settle_secs).await;
+    settle(ctx, first_seq..last_seq, args.settle_secs).await;
     let usage1 = (runner.usage(), Usage::of_self());
     let s = summarize(ctx, first_seq..last_seq, start);
     let send_secs = (sent_until - start) as f64 / 1e9;
@@ -400,7 +433,6 @@ async fn throughput_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value
     let cpu = cpu_line(usage0, usage1, e2e_secs);
     println!("  {cpu}");
     print_errors(ctx);
-    let _ = settle;
     json!({
         "durationSecs": args.duration, "batch": batch, "concurrency": args.concurrency,
         "accepted": s.accepted, "received": s.received, "missing": s.missing, "duplicates": s.duplicates,

@@ -120,8 +120,10 @@ impl Drop for Runner {
 /// From /proc: resident memory now and at its peak, and CPU seconds used.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Usage {
-    pub rss_kb: u64,
     pub hwm_kb: u64,
+    /// Anonymous memory (heap, stacks): what the process itself allocated. The rest of its RSS
+    /// is file pages, e.g. the memory-mapped database, which the kernel can drop at will.
+    pub anon_kb: u64,
     pub cpu_secs: f64,
 }
 
@@ -137,8 +139,8 @@ impl Usage {
                 .unwrap_or(0)
         };
         Some(Self {
-            rss_kb: field("VmRSS:"),
             hwm_kb: field("VmHWM:"),
+            anon_kb: field("RssAnon:"),
             cpu_secs: cpu_secs(&format!("/proc/{pid}/stat"))?,
         })
     }
