@@ -131,7 +131,6 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     // a poll whose client is gone still takes a message (hiding it for the visibility timeout,
     // as real SQS would).
     let fresh = Template::load(default_template_path()).unwrap().provision(&sdk, "ringhook-e2e-cb").await.unwrap();
-    let mut env = env;
     env.extend(fresh.env_vars().into_iter().map(|(k, v)| (k.to_string(), v)));
     let mut opts = Options::manual_clock();
     opts.extra_args = vec!["--aws".into(), "--delivery-workers".into(), "1".into()];
