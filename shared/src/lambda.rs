@@ -65,9 +65,5 @@ pub async fn handle_schedule(app: &App) -> anyhow::Result<scheduler::TickReport>
 
 /// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info).
 pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .without_time()
-        .try_init();
+    crate::logging::init_json();
 }

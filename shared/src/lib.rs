@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod error;
 pub mod fuzzing;
 pub mod lambda;
+pub mod logging;
 pub mod model;
 pub mod notifications;
 pub mod pipeline;

@@ -70,10 +70,7 @@ pub struct Opts {
 
 /// Parses the command line and runs until SIGTERM / Ctrl-C.
 pub fn main_entry() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    ringhook::logging::init_text();
     let opts = Opts::parse();
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(opts))
 }
