@@ -70,6 +70,10 @@ struct Args {
     /// Seconds of the fixed-rate (latency) phase.
     #[arg(long, default_value_t = 10)]
     latency_duration: u64,
+    /// Events per request in the fixed-rate phase (1 = single events, as a dialer posting each
+    /// outcome; more = a gateway forwarding in batches). The rate stays in events per second.
+    #[arg(long, default_value_t = 1)]
+    latency_batch: usize,
     /// Which phases to run.
     #[arg(long, value_enum, default_value = "both")]
     phase: Phase,
@@ -443,9 +447,15 @@ async fn throughput_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value
 
 async fn latency_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value {
     let rate = args.rate.max(1);
-    let total = rate * args.latency_duration;
+    let per_request = args.latency_batch.clamp(1, 500) as u64;
+    let requests = rate * args.latency_duration / per_request;
+    let shape = if per_request == 1 {
+        "one event per request".to_string()
+    } else {
+        format!("{per_request} events per request")
+    };
     println!(
-        "\n== latency: {rate} events/s for {} s, one event per request, open loop (up to {} in flight)",
+        "\n== latency: {rate} events/s for {} s, {shape}, open loop (up to {} requests in flight)",
         args.latency_duration, args.max_in_flight
     );
     ctx.post_ns.lock().unwrap().clear();
@@ -455,8 +465,8 @@ async fn latency_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value {
     let mut late = 0u64;
     let start = now_ns() + 1_000_000;
     let mut sent = 0u64;
-    for i in 0..total {
-        let due = start + i * 1_000_000_000 / rate;
+    for i in 0..requests {
+        let due = start + i * per_request * 1_000_000_000 / rate;
         let now = now_ns();
         if due > now {
             tokio::time::sleep(Duration::from_nanos(due - now)).await;
@@ -468,12 +478,17 @@ async fn latency_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value {
                 sem.clone().acquire_owned().await.expect("semaphore open")
             }
         };
-        let Some(seq) = ctx.reserve(1) else { break };
-        sent += 1;
+        let Some(seq) = ctx.reserve(per_request) else { break };
+        sent += per_request;
         let ctx = ctx.clone();
         tokio::spawn(async move {
             // Measured from when it was due, not when it got out.
-            ctx.post(ctx.template.single(seq, due), seq..seq + 1).await;
+            let body = if per_request == 1 {
+                ctx.template.single(seq, due)
+            } else {
+                ctx.template.batch(seq, per_request as usize, due)
+            };
+            ctx.post(body, seq..seq + per_request).await;
             drop(permit);
         });
     }
@@ -504,7 +519,7 @@ async fn latency_phase(ctx: &Arc<Ctx>, args: &Args, runner: &Runner) -> Value {
     println!("  {cpu}");
     print_errors(ctx);
     json!({
-        "rate": rate, "durationSecs": args.latency_duration, "sent": sent, "late": late,
+        "rate": rate, "durationSecs": args.latency_duration, "eventsPerRequest": per_request, "sent": sent, "late": late,
         "accepted": s.accepted, "received": s.received, "missing": s.missing, "duplicates": s.duplicates,
         "latencyMs": s.latency.json(), "postMs": posts.json(), "cpu": cpu,
     })
