@@ -2,6 +2,7 @@
 //! talk to it over HTTP, kill it with SIGKILL and restart it on the same data, and receive its
 //! webhooks on a real HTTP server that records every request and answers as scripted.
 
+pub mod checks;
 pub mod faults;
 pub mod receiver;
 pub mod twilio;

@@ -21,6 +21,10 @@ use ringhook::aws::provision::{default_template_path, Template};
 use ringhook::aws::{load_sdk_config, MotoServer, SqsQueue};
 use ringhook::pipeline::deliver::DeliveryMessage;
 use ringhook::ports::{OutMessage, Queue, QueueName};
+use ringhook_e2e::checks::schedule::{self, queue_delay, Expected, Outcome, Policy, HOUR, MAX_QUEUE_DELAY, MIN};
+use ringhook_e2e::checks::{
+    assert_at_least_once_across_kills, assert_cross_tenant_refused, assert_gaps, assert_no_secrets, Calls, TenantIds,
+};
 use ringhook_e2e::faults::{Fault, FaultServer};
 use ringhook_e2e::{bin, Options, Receiver, Reply, Ringhook, ADMIN_TOKEN, API_KEY};
 use serde_json::{json, Value};
@@ -98,48 +102,6 @@ fn log_text(rh: &Ringhook) -> String {
 // ---------------------------------------------------------------------------------------------
 // 1. Fault injection against the retry policies.
 // ---------------------------------------------------------------------------------------------
-
-const SEC: i64 = 1_000;
-const MIN: i64 = 60 * SEC;
-const HOUR: i64 = 60 * MIN;
-/// The Standard Webhooks schedule: delays before attempts 2..=10.
-const EXPONENTIAL: [i64; 9] =
-    [5 * SEC, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR];
-/// Longest queue delay (SQS's 15 minutes); longer retries go through the due-time index.
-const MAX_QUEUE_DELAY: i64 = 15 * MIN;
-/// A honoured Retry-After is capped at 24 hours.
-const MAX_RETRY_AFTER: i64 = 24 * HOUR;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Policy {
-    Exponential,
-    Fixed,
-    Single,
-}
-
-impl Policy {
-    fn name(self) -> &'static str {
-        match self {
-            Policy::Exponential => "exponential",
-            Policy::Fixed => "fixed-10m-48h",
-            Policy::Single => "single-retry",
-        }
-    }
-}
-
-/// How one attempt ends, as the retry policy sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Success,
-    /// A non-accepted status, with the Retry-After honoured for it (seconds).
-    Status {
-        retry_after: i64,
-    },
-    /// 410 Gone: stop.
-    Gone,
-    /// Nothing usable came back: timeout, reset.
-    SendError,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -228,65 +190,9 @@ const CASES: [(Policy, Kind); 17] = [
     (Policy::Single, Kind::FailTwiceThenOk),
 ];
 
-/// What the policy promises for a kind of receiver: the final status, and for each gap between
-/// consecutive attempts the allowed range (ms, inclusive).
-#[derive(Debug)]
-struct Expected {
-    status: &'static str,
-    gaps: Vec<(i64, i64)>,
-}
-
-impl Expected {
-    fn attempts(&self) -> usize {
-        self.gaps.len() + 1
-    }
-}
-
-/// Rounds a queue delay up to whole seconds, as SQS counts them.
-fn queue_delay(ms: i64) -> i64 {
-    if ms <= MAX_QUEUE_DELAY {
-        (ms + 999) / 1000 * 1000
-    } else {
-        ms
-    }
-}
-
-/// The schedule from the documented rules (docs/delivery.md), as in `faults.rs`.
+/// What the policy promises for a kind of receiver.
 fn expected(policy: Policy, kind: Kind) -> Expected {
-    let mut gaps = Vec::new();
-    let mut elapsed = 0; // since the first attempt, at the earliest
-    for n in 1.. {
-        let (retry_after, send_error) = match kind.outcome(n) {
-            Outcome::Success => return Expected { status: "succeeded", gaps },
-            Outcome::Gone => return Expected { status: "failed", gaps },
-            Outcome::Status { retry_after } => ((retry_after * SEC).min(MAX_RETRY_AFTER), false),
-            Outcome::SendError => (0, true),
-        };
-        let (lo, hi) = match policy {
-            Policy::Exponential => {
-                let Some(&base) = EXPONENTIAL.get(n - 1) else { return Expected { status: "failed", gaps } };
-                let spread = base / 10;
-                ((base - spread).max(retry_after), queue_delay((base + spread).max(retry_after)))
-            }
-            Policy::Fixed => {
-                let d = (10 * MIN).max(retry_after);
-                if elapsed + d > 48 * HOUR {
-                    return Expected { status: "failed", gaps };
-                }
-                (d, d)
-            }
-            Policy::Single => {
-                if n >= 2 {
-                    return Expected { status: "failed", gaps };
-                }
-                let d = if send_error { 0 } else { MIN.max(retry_after) };
-                (d, d)
-            }
-        };
-        elapsed += lo;
-        gaps.push((lo, hi));
-    }
-    unreachable!()
+    schedule::expected(policy, |n| kind.outcome(n))
 }
 
 #[test]
@@ -493,15 +399,7 @@ async fn aws_fault_injection_against_each_retry_policy() {
             assert!(num(&attempts[0], "latencyMs") < 1_000, "{label}: the webhook's timeout applied");
         }
         let times: Vec<i64> = attempts.iter().map(|a| num(a, "startedAtMs")).collect();
-        for (n, (w, (lo, hi))) in times.windows(2).zip(&exp.gaps).enumerate() {
-            let gap = w[1] - w[0];
-            assert!(
-                (*lo..=*hi).contains(&gap),
-                "{label}: gap between attempts {} and {} is {gap} ms, expected {lo}..={hi}",
-                n + 1,
-                n + 2
-            );
-        }
+        assert_gaps(&label, &times, &exp);
         // The receiver saw exactly the attempts (none lost; no stale SQS copy sent again), all
         // with one stable, signed id.
         assert_eq!(target.count(), exp.attempts(), "{label}: requests received");
@@ -624,46 +522,19 @@ async fn aws_sigkill_while_delivering_loses_nothing() {
     }
     let settled = last_kill.elapsed();
 
-    // Every event reached the receiver; every delivery ended succeeded.
+    // Every event reached the receiver, every delivery succeeded, and copies came only from
+    // requests in flight when a kill landed.
     let requests = rx.requests();
     let all = rh.all_deliveries("").await;
-    assert_eq!(all.len(), CRASH_EVENTS, "one delivery per event");
-    assert!(all.iter().all(|d| d["status"] == "succeeded"), "all succeeded");
-    let mut per_id: HashMap<String, usize> = HashMap::new();
-    for r in &requests {
-        let id = r.header("webhook-id").expect("webhook-id on every request").to_string();
-        *per_id.entry(id).or_default() += 1;
-    }
-    assert_eq!(per_id.len(), CRASH_EVENTS, "each delivery id reached the receiver");
-    assert!(all.iter().all(|d| per_id.contains_key(d["id"].as_str().unwrap())));
-
-    // The guarantee: at least once; more only for requests in flight when a kill landed. So
-    // between two copies of one id there is always a kill; each kill repeats at most what was
-    // in flight then, and each delivery at most once.
-    let dups: Vec<(&String, &usize)> = per_id.iter().filter(|(_, n)| **n > 1).collect();
-    let extra: usize = dups.iter().map(|(_, n)| **n - 1).sum();
-    assert!(extra <= KILLS * IN_FLIGHT, "{extra} extra copies for {KILLS} kills");
-    for (id, n) in &dups {
-        assert!(**n <= 1 + KILLS, "{id} seen {n} times");
-        let copies: Vec<Instant> =
-            requests.iter().filter(|r| r.header("webhook-id") == Some(id.as_str())).map(|r| r.at).collect();
-        for pair in copies.windows(2) {
-            assert!(
-                kills.iter().any(|k| pair[0] <= *k && *k <= pair[1]),
-                "{id}: two copies {:?} apart with no kill in between; {kill_log:?}",
-                pair[1] - pair[0]
-            );
-        }
-    }
-    let ids: HashSet<&str> = all.iter().map(|d| d["id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), CRASH_EVENTS, "delivery ids are unique per event");
+    let (repeated, extra) =
+        assert_at_least_once_across_kills(&requests, &all, CRASH_EVENTS, &kills, IN_FLIGHT, &format!("{kill_log:?}"));
     aws.assert_no_dead_letters().await;
     eprintln!(
         "aws crash: {CRASH_EVENTS} events (half posted in {:.1} s), {KILLS} kills ({kill_log:?}), {} requests, \
          {} ids repeated ({extra} extra copies), settled {:.1} s after the last kill, {:.1} s in all",
         posted.as_secs_f64(),
         requests.len(),
-        dups.len(),
+        repeated,
         settled.as_secs_f64(),
         t0.elapsed().as_secs_f64()
     );
@@ -676,33 +547,6 @@ async fn aws_sigkill_while_delivering_loses_nothing() {
 // ---------------------------------------------------------------------------------------------
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Every string in `haystacks` is free of every secret.
-fn assert_no_secrets(what: &str, haystacks: &[String], secrets: &[String]) {
-    for s in secrets {
-        assert!(s.len() >= 8, "a secret to look for should be distinctive: {s:?}");
-        for h in haystacks {
-            if let Some(at) = h.find(s.as_str()) {
-                let from = h[..at].char_indices().rev().nth(300).map_or(0, |(i, _)| i);
-                panic!("{what}: a secret ({}…) leaked into: …{}…", &s[..6], &h[from..(at + s.len()).min(h.len())]);
-            }
-        }
-    }
-}
-
-/// `(status, body)` of a call with `key`, the body also kept in `seen`.
-async fn call(
-    rh: &Ringhook,
-    seen: &mut Vec<String>,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let (s, v) = rh.request_as(method, path, Some(key), body).await;
-    seen.push(v.to_string());
-    (s, v)
-}
 
 /// At the most verbose level (`RUST_LOG=trace`), as docs/delivery.md promises. (At trace the
 /// AWS SDK prints whole DynamoDB responses, stored secrets included; the runner's log filter
@@ -719,7 +563,7 @@ async fn isolation_and_secrets(rust_log: &str) {
     let rh = Ringhook::start(bin!(), aws.options(false, &[("RUST_LOG", rust_log)])).await;
     let rx = Receiver::start().await;
     let inline_rx = Receiver::start().await;
-    let mut seen = Vec::new();
+    let mut calls = Calls::new(&rh);
     let tenant_a = rh.new_tenant_full("tenant a").await;
     let a = tenant_a["apiKey"].as_str().unwrap().to_string();
     let tenant_secret = tenant_a["signingSecret"].as_str().unwrap().to_string();
@@ -729,70 +573,67 @@ async fn isolation_and_secrets(rust_log: &str) {
 
     // Tenant A: a webhook with credentials (its secret shown once, then rotated), and a trigger
     // that calls it, moves a lead and calls an inline URL (signed with the tenant's secret).
-    let (s, w) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/webhooks",
-        &a,
-        Some(&json!({"url": format!("{}/a", rx.url), "retryPolicy": "exponential",
+    let (s, w) = calls
+        .call(
+            Method::POST,
+            "/v1/webhooks",
+            &a,
+            Some(&json!({"url": format!("{}/a", rx.url), "retryPolicy": "exponential",
             "auth": {"type": "basic", "username": "ringhook", "password": password},
             "headers": {"X-Api-Key": header_token, "X-Plain": "visible"}})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 201, "{w}");
     let wa = w["id"].as_str().unwrap().to_string();
     let webhook_secret = w["signingSecret"].as_str().unwrap().to_string();
-    seen.pop(); // the one response that shows the new secret, once
-    let (s, rot) = call(&rh, &mut seen, Method::POST, &format!("/v1/webhooks/{wa}/rotate-secret"), &a, None).await;
+    calls.seen.pop(); // the one response that shows the new secret, once
+    let (s, rot) = calls.call(Method::POST, &format!("/v1/webhooks/{wa}/rotate-secret"), &a, None).await;
     assert_eq!(s, 200, "{rot}");
     let webhook_secret2 = rot["signingSecret"].as_str().unwrap().to_string();
-    seen.pop();
-    let (s, rot) = call(&rh, &mut seen, Method::POST, "/v1/account/signing-secret/rotate", &a, None).await;
+    calls.seen.pop();
+    let (s, rot) = calls.call(Method::POST, "/v1/account/signing-secret/rotate", &a, None).await;
     assert_eq!(s, 200, "{rot}");
     let tenant_secret2 = rot["signingSecret"].as_str().unwrap().to_string();
-    seen.pop();
+    calls.seen.pop();
     // Reads show masks; writing the masks back keeps the real values.
-    let (_, read) = call(&rh, &mut seen, Method::GET, &format!("/v1/webhooks/{wa}"), &a, None).await;
+    let (_, read) = calls.call(Method::GET, &format!("/v1/webhooks/{wa}"), &a, None).await;
     assert_eq!(read["auth"]["password"], "****", "{read}");
-    let (s, put) = call(&rh, &mut seen, Method::PUT, &format!("/v1/webhooks/{wa}"), &a, Some(&read)).await;
+    let (s, put) = calls.call(Method::PUT, &format!("/v1/webhooks/{wa}"), &a, Some(&read)).await;
     assert_eq!(s, 200, "{put}");
 
-    let (s, t) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/triggers",
-        &a,
-        Some(&json!({"name": "a", "eventType": "iso.test",
+    let (s, t) = calls
+        .call(
+            Method::POST,
+            "/v1/triggers",
+            &a,
+            Some(&json!({"name": "a", "eventType": "iso.test",
         "actions": [{"action": "webhook", "parameters": {"webhookId": wa}},
                     {"action": "lead.update.list", "parameters": {"listId": "7"}},
                     {"action": "webhook", "parameters": {"url": format!("{}/inline", inline_rx.url)}}]})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 201, "{t}");
     let ta = t["id"].as_str().unwrap().to_string();
     // The webhook's receiver fails the first attempt: the retry is a real 5 s SQS delay.
     rx.script([Reply::status(500)]);
-    let (s, v) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/events",
-        &a,
-        Some(&json!({"id": "evt-shared-id", "type": "iso.test", "payload": {"leadId": "lead-a"}})),
-    )
-    .await;
+    let (s, v) = calls
+        .call(
+            Method::POST,
+            "/v1/events",
+            &a,
+            Some(&json!({"id": "evt-shared-id", "type": "iso.test", "payload": {"leadId": "lead-a"}})),
+        )
+        .await;
     assert_eq!(s, 202, "{v}");
 
     // Meanwhile, a connection and a call target (whose id the client chooses).
     let connection = json!({"kind": "confirmation", "channel": "webhook", "url": format!("{}/c", rx.url)});
-    let (s, c) = call(&rh, &mut seen, Method::POST, "/v1/connections", &a, Some(&connection)).await;
+    let (s, c) = calls.call(Method::POST, "/v1/connections", &a, Some(&connection)).await;
     assert_eq!(s, 201, "{c}");
     let ca = c["id"].as_str().unwrap().to_string();
     let call_target = ringhook_e2e::sample("callbacks/config/call-target.json");
     let ct = call_target["id"].as_str().unwrap().to_string();
-    let (s, v) = call(&rh, &mut seen, Method::POST, "/v1/call-targets", &a, Some(&call_target)).await;
+    let (s, v) = calls.call(Method::POST, "/v1/call-targets", &a, Some(&call_target)).await;
     assert_eq!(s, 201, "{v}");
 
     let got = rx.wait_for(2, WAIT).await;
@@ -806,7 +647,7 @@ async fn isolation_and_secrets(rust_log: &str) {
     let da = ds["deliveries"][0]["id"].as_str().expect("A's delivery").to_string();
     let mut delivery_a = Value::Null;
     for _ in 0..100 {
-        delivery_a = call(&rh, &mut seen, Method::GET, &format!("/v1/deliveries/{da}"), &a, None).await.1;
+        delivery_a = calls.call(Method::GET, &format!("/v1/deliveries/{da}"), &a, None).await.1;
         if delivery_a["status"] == "succeeded" {
             break;
         }
@@ -820,68 +661,22 @@ async fn isolation_and_secrets(rust_log: &str) {
         assert!(headers.contains("webhook-signature") && headers.contains("Basic ****"), "{headers}");
     }
     for path in ["/v1/webhooks", "/v1/account/signing-secret", "/v1/triggers", "/v1/openapi.json"] {
-        let (s, v) = call(&rh, &mut seen, Method::GET, path, &a, None).await;
+        let (s, v) = calls.call(Method::GET, path, &a, None).await;
         assert_eq!(s, 200, "{path}: {v}");
     }
-    let (_, lead_before) = call(&rh, &mut seen, Method::GET, "/v1/leads/lead-a", &a, None).await;
+    let (_, lead_before) = calls.call(Method::GET, "/v1/leads/lead-a", &a, None).await;
     assert_eq!(lead_before["history"].as_array().map(Vec::len), Some(1), "{lead_before}");
-    let (_, connection_before) = call(&rh, &mut seen, Method::GET, &format!("/v1/connections/{ca}"), &a, None).await;
-    let (_, call_target_before) = call(&rh, &mut seen, Method::GET, &format!("/v1/call-targets/{ct}"), &a, None).await;
-    let (_, webhook_before) = call(&rh, &mut seen, Method::GET, &format!("/v1/webhooks/{wa}"), &a, None).await;
-    let (_, trigger_before) = call(&rh, &mut seen, Method::GET, &format!("/v1/triggers/{ta}"), &a, None).await;
+    let (_, connection_before) = calls.call(Method::GET, &format!("/v1/connections/{ca}"), &a, None).await;
+    let (_, call_target_before) = calls.call(Method::GET, &format!("/v1/call-targets/{ct}"), &a, None).await;
+    let (_, webhook_before) = calls.call(Method::GET, &format!("/v1/webhooks/{wa}"), &a, None).await;
+    let (_, trigger_before) = calls.call(Method::GET, &format!("/v1/triggers/{ta}"), &a, None).await;
 
-    // Tenant B, holding A's ids: every read, write, delete, redelivery and recovery is a 404.
-    let new_webhook = json!({"url": format!("{}/b", rx.url)});
-    let new_trigger = json!({"name": "b", "eventType": "iso.test", "actions": [{"action": "webhook",
-        "parameters": {"url": format!("{}/b", rx.url)}}]});
-    let since = json!({"since": "2000-01-01T00:00:00Z"});
-    let cases: Vec<(Method, String, Option<&Value>)> = vec![
-        (Method::GET, format!("/v1/webhooks/{wa}"), None),
-        (Method::PUT, format!("/v1/webhooks/{wa}"), Some(&new_webhook)),
-        (Method::DELETE, format!("/v1/webhooks/{wa}"), None),
-        (Method::POST, format!("/v1/webhooks/{wa}/rotate-secret"), None),
-        (Method::POST, format!("/v1/webhooks/{wa}/recover"), Some(&since)),
-        (Method::GET, format!("/v1/triggers/{ta}"), None),
-        (Method::PUT, format!("/v1/triggers/{ta}"), Some(&new_trigger)),
-        (Method::DELETE, format!("/v1/triggers/{ta}"), None),
-        (Method::GET, format!("/v1/deliveries/{da}"), None),
-        (Method::POST, format!("/v1/deliveries/{da}/redeliver"), None),
-        (Method::GET, "/v1/leads/lead-a".to_string(), None),
-        (Method::GET, format!("/v1/connections/{ca}"), None),
-        (Method::PUT, format!("/v1/connections/{ca}"), Some(&connection)),
-        (Method::DELETE, format!("/v1/connections/{ca}"), None),
-        (Method::GET, format!("/v1/call-targets/{ct}"), None),
-        (Method::DELETE, format!("/v1/call-targets/{ct}"), None),
-    ];
-    for (method, path, body) in &cases {
-        let (s, v) = call(&rh, &mut seen, method.clone(), path, &b, *body).await;
-        assert_eq!((s, v["error"].as_str()), (404, Some("not found")), "{method} {path} as tenant B: {v}");
-    }
-    // Lists and filters show B nothing of A's.
-    let by_webhook = format!("/v1/deliveries?webhookId={wa}");
-    for path in ["/v1/webhooks", "/v1/triggers", "/v1/deliveries", &by_webhook, "/v1/connections", "/v1/call-targets"] {
-        let (s, v) = call(&rh, &mut seen, Method::GET, path, &b, None).await;
-        assert_eq!(s, 200, "{path}: {v}");
-        let items = v.as_object().unwrap().values().find_map(Value::as_array).unwrap();
-        assert!(items.is_empty(), "{path} as B: {v}");
-    }
-    // B cannot point a trigger at A's webhook.
-    let steal = json!({"name": "steal", "eventType": "iso.test",
-        "actions": [{"action": "webhook", "parameters": {"webhookId": wa}}]});
-    let (s, v) = call(&rh, &mut seen, Method::POST, "/v1/triggers", &b, Some(&steal)).await;
-    assert_eq!(s, 422, "{v}");
-    // B's event with A's event id is B's own (not a duplicate of A's) and fires none of A's
-    // triggers; B's redelivery and recovery sent nothing either.
-    let (s, v) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/events",
-        &b,
-        Some(&json!({"id": "evt-shared-id", "type": "iso.test", "payload": {"leadId": "lead-a"}})),
-    )
-    .await;
-    assert_eq!((s, v["events"][0]["duplicate"].as_bool()), (202, Some(false)), "{v}");
+    // Tenant B, holding A's ids: every read, write, delete, redelivery and recovery is a 404;
+    // B's lists show nothing of A's; B cannot point a trigger at A's webhook.
+    let ids =
+        TenantIds { webhook: &wa, trigger: &ta, delivery: &da, lead: "lead-a", connection: &ca, call_target: &ct };
+    let cross_tenant_calls = assert_cross_tenant_refused(&mut calls, &b, &ids, &rx.url).await;
+    // None of that (nor B's event with A's event id) sent anything to A's receivers.
     rx.expect_no_more_than(2, Duration::from_secs(2)).await;
     inline_rx.expect_no_more_than(1, Duration::ZERO).await;
 
@@ -894,7 +689,7 @@ async fn isolation_and_secrets(rust_log: &str) {
         ("/v1/leads/lead-a".to_string(), &lead_before),
         (format!("/v1/deliveries/{da}"), &delivery_a),
     ] {
-        let (s, after) = call(&rh, &mut seen, Method::GET, &path, &a, None).await;
+        let (s, after) = calls.call(Method::GET, &path, &a, None).await;
         assert_eq!(s, 200, "{path}: {after}");
         assert_eq!(&after, before, "{path} changed");
     }
@@ -906,10 +701,10 @@ async fn isolation_and_secrets(rust_log: &str) {
     assert!(requests.iter().all(|r| r.header("x-api-key") == Some(header_token.as_str())));
     assert!(inline_rx.requests()[0].header("webhook-signature").is_some_and(|s| s.starts_with("v1,")));
     // Wrong credentials are not echoed either; credentials are not interchangeable.
-    call(&rh, &mut seen, Method::GET, "/v1/webhooks", "rk_wrong_S3cr3t_guess", None).await;
-    let (s, _) = call(&rh, &mut seen, Method::GET, "/v1/webhooks", ADMIN_TOKEN, None).await;
+    calls.call(Method::GET, "/v1/webhooks", "rk_wrong_S3cr3t_guess", None).await;
+    let (s, _) = calls.call(Method::GET, "/v1/webhooks", ADMIN_TOKEN, None).await;
     assert_eq!(s, 401, "the admin token is not a tenant key");
-    let (s, _) = call(&rh, &mut seen, Method::POST, "/v1/admin/tenants", &b, Some(&json!({"name": "x"}))).await;
+    let (s, _) = calls.call(Method::POST, "/v1/admin/tenants", &b, Some(&json!({"name": "x"}))).await;
     assert_eq!(s, 401, "a tenant key is not the admin token");
     let secrets = vec![
         a.clone(),
@@ -925,16 +720,16 @@ async fn isolation_and_secrets(rust_log: &str) {
         tenant_secret2["whsec_".len()..].to_string(),
         "rk_wrong_S3cr3t_guess".to_string(),
     ];
-    assert!(seen.len() > 40, "{}", seen.len());
-    assert_no_secrets("API responses", &seen, &secrets);
+    assert!(calls.seen.len() > 40, "{}", calls.seen.len());
+    assert_no_secrets("API responses", &calls.seen, &secrets);
     let log: Vec<String> = log_text(&rh).lines().map(str::to_string).collect();
     assert!(log.len() > 20, "the log has something in it");
     assert_no_secrets(&format!("runner log (RUST_LOG={rust_log})"), &log, &secrets);
     eprintln!(
         "aws security: {} cross-tenant calls answered 404, {} API responses and {} log lines free of {} secrets, \
          retry after {real_gap:?} (real SQS delay), {:.1} s",
-        cases.len(),
-        seen.len(),
+        cross_tenant_calls,
+        calls.seen.len(),
         log.len(),
         secrets.len(),
         t0.elapsed().as_secs_f64()

@@ -4,9 +4,10 @@
 //! once; another copy only for a delivery whose request was in flight when the process died —
 //! so between any two copies of one delivery id there is a kill.
 
+use ringhook_e2e::checks::assert_at_least_once_across_kills;
 use ringhook_e2e::{bin, Options, Receiver, Reply, Ringhook};
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 const EVENTS: usize = 3_000;
@@ -103,44 +104,23 @@ async fn sigkill_while_delivering_loses_nothing() {
         }
     }
 
-    // Every event reached the receiver; every delivery ended succeeded.
+    // Every event reached the receiver, every delivery succeeded, and copies came only from
+    // requests in flight when a kill landed (at most workers × receive batch per kill).
     let requests = rx.requests();
     let all = rh.all_deliveries("").await;
-    assert_eq!(all.len(), EVENTS, "one delivery per event");
-    assert!(all.iter().all(|d| d["status"] == "succeeded"), "all succeeded");
-    let mut per_id: HashMap<String, usize> = HashMap::new();
-    for r in &requests {
-        let id = r.header("webhook-id").expect("webhook-id on every request").to_string();
-        *per_id.entry(id).or_default() += 1;
-    }
-    assert_eq!(per_id.len(), EVENTS, "each delivery id reached the receiver");
-    assert!(all.iter().all(|d| per_id.contains_key(d["id"].as_str().unwrap())));
-
-    // The guarantee: at least once; more only for requests in flight when a kill landed.
-    // So between two copies of one id there is always a kill; each kill repeats at most what
-    // was in flight then (workers × receive batch), and each delivery at most once.
-    let dups: Vec<(&String, &usize)> = per_id.iter().filter(|(_, n)| **n > 1).collect();
-    let extra: usize = dups.iter().map(|(_, n)| **n - 1).sum();
-    assert!(extra <= KILLS * WORKERS * RECEIVE_BATCH, "{extra} extra copies for {KILLS} kills");
-    for (id, n) in &dups {
-        assert!(**n <= 1 + KILLS, "{id} seen {n} times");
-        let copies: Vec<Instant> =
-            requests.iter().filter(|r| r.header("webhook-id") == Some(id.as_str())).map(|r| r.at).collect();
-        for pair in copies.windows(2) {
-            assert!(
-                kills.iter().any(|k| pair[0] <= *k && *k <= pair[1]),
-                "{id}: two copies {:?} apart with no kill in between; {kill_log:?}",
-                pair[1] - pair[0]
-            );
-        }
-    }
-    let ids: HashSet<&str> = all.iter().map(|d| d["id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), EVENTS, "delivery ids are unique per event");
+    let (repeated, extra) = assert_at_least_once_across_kills(
+        &requests,
+        &all,
+        EVENTS,
+        &kills,
+        WORKERS * RECEIVE_BATCH,
+        &format!("{kill_log:?}"),
+    );
     eprintln!(
         "crash: {EVENTS} events, {KILLS} kills ({kill_log:?}), {} requests, {} ids repeated ({extra} extra copies), \
          {swept} sweeps, {:.1} s",
         requests.len(),
-        dups.len(),
+        repeated,
         t0.elapsed().as_secs_f64()
     );
 }

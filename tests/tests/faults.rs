@@ -9,53 +9,16 @@
 //! the spacing, that the policy promises, and the receivers must have seen exactly those
 //! attempts.
 
+use ringhook_e2e::checks::assert_gaps;
+use ringhook_e2e::checks::schedule::{self, queue_delay, Expected, Outcome, Policy, MIN};
 use ringhook_e2e::faults::{Fault, FaultServer};
 use ringhook_e2e::{bin, Options, Receiver, Reply, Ringhook};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-const SEC: i64 = 1_000;
-const MIN: i64 = 60 * SEC;
-const HOUR: i64 = 60 * MIN;
-/// The Standard Webhooks schedule: delays before attempts 2..=10.
-const EXPONENTIAL: [i64; 9] =
-    [5 * SEC, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR];
-/// Longest queue delay (SQS's 15 minutes); longer retries go through the due-time index.
-const MAX_QUEUE_DELAY: i64 = 15 * MIN;
 const RETRY_AFTER_SECS: i64 = 3_600;
 const BIG_BODY: usize = 10 * 1024 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Policy {
-    Exponential,
-    Fixed,
-    Single,
-}
-
-impl Policy {
-    fn name(self) -> &'static str {
-        match self {
-            Policy::Exponential => "exponential",
-            Policy::Fixed => "fixed-10m-48h",
-            Policy::Single => "single-retry",
-        }
-    }
-}
-
-/// How one attempt ends, as the retry policy sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Success,
-    /// A non-accepted status (3xx included), with the Retry-After honoured for it (seconds).
-    Status {
-        retry_after: i64,
-    },
-    /// 410 Gone: stop.
-    Gone,
-    /// Nothing usable came back: timeout, reset, empty reply.
-    SendError,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -122,65 +85,9 @@ impl Kind {
     }
 }
 
-/// What the policy promises for a kind of receiver: the final status, and for each gap between
-/// consecutive attempts the allowed range (ms, inclusive).
-#[derive(Debug)]
-struct Expected {
-    status: &'static str,
-    gaps: Vec<(i64, i64)>,
-}
-
-impl Expected {
-    fn attempts(&self) -> usize {
-        self.gaps.len() + 1
-    }
-}
-
-/// Rounds a queue delay up to whole seconds, as SQS (and the embedded queue) count them.
-fn queue_delay(ms: i64) -> i64 {
-    if ms <= MAX_QUEUE_DELAY {
-        (ms + 999) / 1000 * 1000
-    } else {
-        ms
-    }
-}
-
-/// The schedule from the documented rules, written independently of the implementation.
+/// What the policy promises for a kind of receiver.
 fn expected(policy: Policy, kind: Kind) -> Expected {
-    let mut gaps = Vec::new();
-    let mut elapsed = 0; // since the first attempt, at the earliest
-    for n in 1.. {
-        let (retry_after, send_error) = match kind.outcome(n) {
-            Outcome::Success => return Expected { status: "succeeded", gaps },
-            Outcome::Gone => return Expected { status: "failed", gaps },
-            Outcome::Status { retry_after } => (retry_after * SEC, false),
-            Outcome::SendError => (0, true),
-        };
-        let (lo, hi) = match policy {
-            Policy::Exponential => {
-                let Some(&base) = EXPONENTIAL.get(n - 1) else { return Expected { status: "failed", gaps } };
-                let spread = base / 10;
-                ((base - spread).max(retry_after), queue_delay((base + spread).max(retry_after)))
-            }
-            Policy::Fixed => {
-                let d = (10 * MIN).max(retry_after);
-                if elapsed + d > 48 * HOUR {
-                    return Expected { status: "failed", gaps };
-                }
-                (d, d)
-            }
-            Policy::Single => {
-                if n >= 2 {
-                    return Expected { status: "failed", gaps };
-                }
-                let d = if send_error { 0 } else { MIN.max(retry_after) };
-                (d, d)
-            }
-        };
-        elapsed += lo;
-        gaps.push((lo, hi));
-    }
-    unreachable!()
+    schedule::expected(policy, |n| kind.outcome(n))
 }
 
 #[test]
@@ -355,15 +262,7 @@ async fn run_policy(policy: Policy) {
             assert_eq!(a["success"], ok, "{label}: attempt {}: {a:#}", n + 1);
         }
         let times: Vec<i64> = attempts.iter().map(|a| num(a, "startedAtMs")).collect();
-        for (n, (w, (lo, hi))) in times.windows(2).zip(&exp.gaps).enumerate() {
-            let gap = w[1] - w[0];
-            assert!(
-                (*lo..=*hi).contains(&gap),
-                "{label}: gap between attempts {} and {} is {gap} ms, expected {lo}..={hi}",
-                n + 1,
-                n + 2
-            );
-        }
+        assert_gaps(&label, &times, &exp);
         // The receiver saw exactly the attempts (none lost, none extra), all with one stable id.
         assert_eq!(target.count(), exp.attempts(), "{label}: requests received");
         if let Target::Http(rx) = target {

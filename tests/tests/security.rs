@@ -2,6 +2,7 @@
 //! isolation on every id-taking route, bulk recovery, and secrets that never come back — not in
 //! API responses after their one-time reveal, not in delivery logs, not in the runner's log.
 
+use ringhook_e2e::checks::{assert_cross_tenant_refused, assert_no_secrets, Calls, TenantIds};
 use ringhook_e2e::{bin, Options, Receiver, Reply, Ringhook, ADMIN_TOKEN, API_KEY};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -67,21 +68,6 @@ fn refused_at_creation() -> Vec<String> {
     .collect();
     urls.extend(hosts_file_names().iter().map(|n| format!("http://{n}:9/resolved")));
     urls
-}
-
-/// Every string in `haystacks` is free of every secret.
-fn assert_no_secrets(what: &str, haystacks: &[String], secrets: &[String]) {
-    for s in secrets {
-        assert!(s.len() >= 8, "a secret to look for should be distinctive: {s:?}");
-        for h in haystacks {
-            assert!(
-                !h.contains(s.as_str()),
-                "{what}: a secret ({}…) leaked into: {}",
-                &s[..6],
-                &h[..h.len().min(2000)]
-            );
-        }
-    }
 }
 
 fn log_lines(rh: &Ringhook) -> Vec<String> {
@@ -200,20 +186,6 @@ async fn the_allow_list_admits_exactly_what_it_lists() {
     assert_eq!(ds.len(), 1);
 }
 
-/// `(status, body)` of a call with `key`, the body also kept in `seen`.
-async fn call(
-    rh: &Ringhook,
-    seen: &mut Vec<String>,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let (s, v) = rh.request_as(method, path, Some(key), body).await;
-    seen.push(v.to_string());
-    (s, v)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_tenants_ids_answer_404_everywhere() {
     use reqwest::Method;
@@ -221,142 +193,87 @@ async fn another_tenants_ids_answer_404_everywhere() {
     let rx = Receiver::start().await;
     let a = API_KEY.to_string();
     let b = rh.new_tenant("tenant b").await;
-    let mut seen = Vec::new();
+    let mut calls = Calls::new(&rh);
 
     // Tenant A: a webhook, a trigger that calls it and moves a lead, one delivered event.
-    let (s, w) =
-        call(&rh, &mut seen, Method::POST, "/v1/webhooks", &a, Some(&json!({"url": format!("{}/a", rx.url)}))).await;
+    let (s, w) = calls.call(Method::POST, "/v1/webhooks", &a, Some(&json!({"url": format!("{}/a", rx.url)}))).await;
     assert_eq!(s, 201);
     let wa = w["id"].as_str().unwrap().to_string();
-    let (s, t) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/triggers",
-        &a,
-        Some(&json!({"name": "a", "eventType": "iso.test",
+    let (s, t) = calls
+        .call(
+            Method::POST,
+            "/v1/triggers",
+            &a,
+            Some(&json!({"name": "a", "eventType": "iso.test",
         "actions": [{"action": "webhook", "parameters": {"webhookId": wa}},
                     {"action": "lead.update.list", "parameters": {"listId": "7"}}]})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 201, "{t}");
     let ta = t["id"].as_str().unwrap().to_string();
-    let (s, _) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/events",
-        &a,
-        Some(&json!({"id": "evt-shared-id", "type": "iso.test", "payload": {"leadId": "lead-a"}})),
-    )
-    .await;
+    let (s, _) = calls
+        .call(
+            Method::POST,
+            "/v1/events",
+            &a,
+            Some(&json!({"id": "evt-shared-id", "type": "iso.test", "payload": {"leadId": "lead-a"}})),
+        )
+        .await;
     assert_eq!(s, 202);
     rx.wait_for(1, WAIT).await;
     let da = rh.wait_deliveries("status=succeeded", 1, WAIT).await[0]["id"].as_str().unwrap().to_string();
-    let (s, _) = call(&rh, &mut seen, Method::GET, "/v1/leads/lead-a", &a, None).await;
+    let (s, _) = calls.call(Method::GET, "/v1/leads/lead-a", &a, None).await;
     assert_eq!(s, 200);
     // A connection and a call target (whose id the client chooses) for the callback features.
     let connection = json!({"kind": "confirmation", "channel": "webhook", "url": format!("{}/c", rx.url)});
-    let (s, c) = call(&rh, &mut seen, Method::POST, "/v1/connections", &a, Some(&connection)).await;
+    let (s, c) = calls.call(Method::POST, "/v1/connections", &a, Some(&connection)).await;
     assert_eq!(s, 201, "{c}");
     let ca = c["id"].as_str().unwrap().to_string();
     let call_target = ringhook_e2e::sample("callbacks/config/call-target.json");
     let ct = call_target["id"].as_str().unwrap().to_string();
-    let (s, v) = call(&rh, &mut seen, Method::POST, "/v1/call-targets", &a, Some(&call_target)).await;
+    let (s, v) = calls.call(Method::POST, "/v1/call-targets", &a, Some(&call_target)).await;
     assert_eq!(s, 201, "{v}");
-    let (_, connection_before) = call(&rh, &mut seen, Method::GET, &format!("/v1/connections/{ca}"), &a, None).await;
-    let (_, call_target_before) = call(&rh, &mut seen, Method::GET, &format!("/v1/call-targets/{ct}"), &a, None).await;
-    let (_, webhook_before) = call(&rh, &mut seen, Method::GET, &format!("/v1/webhooks/{wa}"), &a, None).await;
-    let (_, trigger_before) = call(&rh, &mut seen, Method::GET, &format!("/v1/triggers/{ta}"), &a, None).await;
+    let (_, connection_before) = calls.call(Method::GET, &format!("/v1/connections/{ca}"), &a, None).await;
+    let (_, call_target_before) = calls.call(Method::GET, &format!("/v1/call-targets/{ct}"), &a, None).await;
+    let (_, webhook_before) = calls.call(Method::GET, &format!("/v1/webhooks/{wa}"), &a, None).await;
+    let (_, trigger_before) = calls.call(Method::GET, &format!("/v1/triggers/{ta}"), &a, None).await;
 
-    // Tenant B, holding A's ids: every read, write, delete, redelivery and recovery is a 404.
-    let new_webhook = json!({"url": format!("{}/b", rx.url)});
-    let new_trigger = json!({"name": "b", "eventType": "iso.test", "actions": [{"action": "webhook",
-        "parameters": {"url": format!("{}/b", rx.url)}}]});
-    let since = json!({"since": "2000-01-01T00:00:00Z"});
-    let cases: Vec<(Method, String, Option<&Value>)> = vec![
-        (Method::GET, format!("/v1/webhooks/{wa}"), None),
-        (Method::PUT, format!("/v1/webhooks/{wa}"), Some(&new_webhook)),
-        (Method::DELETE, format!("/v1/webhooks/{wa}"), None),
-        (Method::POST, format!("/v1/webhooks/{wa}/rotate-secret"), None),
-        (Method::POST, format!("/v1/webhooks/{wa}/recover"), Some(&since)),
-        (Method::GET, format!("/v1/triggers/{ta}"), None),
-        (Method::PUT, format!("/v1/triggers/{ta}"), Some(&new_trigger)),
-        (Method::DELETE, format!("/v1/triggers/{ta}"), None),
-        (Method::GET, format!("/v1/deliveries/{da}"), None),
-        (Method::POST, format!("/v1/deliveries/{da}/redeliver"), None),
-        (Method::GET, "/v1/leads/lead-a".to_string(), None),
-        (Method::GET, format!("/v1/connections/{ca}"), None),
-        (Method::PUT, format!("/v1/connections/{ca}"), Some(&connection)),
-        (Method::DELETE, format!("/v1/connections/{ca}"), None),
-        (Method::GET, format!("/v1/call-targets/{ct}"), None),
-        (Method::DELETE, format!("/v1/call-targets/{ct}"), None),
-    ];
-    for (method, path, body) in &cases {
-        let (s, v) = call(&rh, &mut seen, method.clone(), path, &b, *body).await;
-        assert_eq!((s, v["error"].as_str()), (404, Some("not found")), "{method} {path} as tenant B: {v}");
-    }
-    // Lists and filters show B nothing of A's.
-    let by_webhook = format!("/v1/deliveries?webhookId={wa}");
-    for path in ["/v1/webhooks", "/v1/triggers", "/v1/deliveries", &by_webhook, "/v1/connections", "/v1/call-targets"] {
-        let (s, v) = call(&rh, &mut seen, Method::GET, path, &b, None).await;
-        assert_eq!(s, 200, "{path}: {v}");
-        let items = v.as_object().unwrap().values().find_map(Value::as_array).unwrap();
-        assert!(items.is_empty(), "{path} as B: {v}");
-    }
-    // B cannot point a trigger at A's webhook.
-    let (s, v) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/triggers",
-        &b,
-        Some(&json!({"name": "steal",
-        "eventType": "iso.test", "actions": [{"action": "webhook", "parameters": {"webhookId": wa}}]})),
-    )
-    .await;
-    assert_eq!(s, 422, "{v}");
-    // B's event with A's event id is B's own (not a duplicate of A's) and fires none of A's triggers.
-    let (s, v) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/events",
-        &b,
-        Some(&json!({"id": "evt-shared-id", "type": "iso.test", "payload": {"leadId": "lead-a"}})),
-    )
-    .await;
-    assert_eq!((s, v["events"][0]["duplicate"].as_bool()), (202, Some(false)), "{v}");
+    // Tenant B, holding A's ids: every read, write, delete, redelivery and recovery is a 404;
+    // B's lists show nothing of A's; B cannot point a trigger at A's webhook.
+    let ids =
+        TenantIds { webhook: &wa, trigger: &ta, delivery: &da, lead: "lead-a", connection: &ca, call_target: &ct };
+    assert_cross_tenant_refused(&mut calls, &b, &ids, &rx.url).await;
+    // None of that (nor B's event with A's event id) sent anything to A's receivers.
     rx.expect_no_more_than(1, Duration::from_millis(500)).await;
 
     // Call-target ids are the client's: B writing "its" target of the same id makes B's own.
     let mut theirs = call_target.clone();
     theirs["name"] = json!("B's own");
-    let (s, v) = call(&rh, &mut seen, Method::PUT, &format!("/v1/call-targets/{ct}"), &b, Some(&theirs)).await;
+    let (s, v) = calls.call(Method::PUT, &format!("/v1/call-targets/{ct}"), &b, Some(&theirs)).await;
     assert!(s == 200 || s == 201, "{v}");
-    let (_, v) = call(&rh, &mut seen, Method::GET, &format!("/v1/call-targets/{ct}"), &b, None).await;
+    let (_, v) = calls.call(Method::GET, &format!("/v1/call-targets/{ct}"), &b, None).await;
     assert_eq!(v["name"], "B's own");
 
     // A's things are untouched.
-    let (_, connection_after) = call(&rh, &mut seen, Method::GET, &format!("/v1/connections/{ca}"), &a, None).await;
-    let (_, call_target_after) = call(&rh, &mut seen, Method::GET, &format!("/v1/call-targets/{ct}"), &a, None).await;
+    let (_, connection_after) = calls.call(Method::GET, &format!("/v1/connections/{ca}"), &a, None).await;
+    let (_, call_target_after) = calls.call(Method::GET, &format!("/v1/call-targets/{ct}"), &a, None).await;
     assert_eq!(connection_after, connection_before);
     assert_eq!(call_target_after, call_target_before);
-    let (_, webhook_after) = call(&rh, &mut seen, Method::GET, &format!("/v1/webhooks/{wa}"), &a, None).await;
-    let (_, trigger_after) = call(&rh, &mut seen, Method::GET, &format!("/v1/triggers/{ta}"), &a, None).await;
+    let (_, webhook_after) = calls.call(Method::GET, &format!("/v1/webhooks/{wa}"), &a, None).await;
+    let (_, trigger_after) = calls.call(Method::GET, &format!("/v1/triggers/{ta}"), &a, None).await;
     assert_eq!(webhook_after, webhook_before);
     assert_eq!(trigger_after, trigger_before);
-    let (_, d) = call(&rh, &mut seen, Method::GET, &format!("/v1/deliveries/{da}"), &a, None).await;
+    let (_, d) = calls.call(Method::GET, &format!("/v1/deliveries/{da}"), &a, None).await;
     assert_eq!((d["status"].as_str(), d["attemptCount"].as_i64()), (Some("succeeded"), Some(1)));
-    let (_, lead) = call(&rh, &mut seen, Method::GET, "/v1/leads/lead-a", &a, None).await;
+    let (_, lead) = calls.call(Method::GET, "/v1/leads/lead-a", &a, None).await;
     assert_eq!(lead["history"].as_array().unwrap().len(), 1, "{lead}");
 
     // Credentials are not interchangeable.
-    let (s, _) = call(&rh, &mut seen, Method::GET, "/v1/webhooks", ADMIN_TOKEN, None).await;
+    let (s, _) = calls.call(Method::GET, "/v1/webhooks", ADMIN_TOKEN, None).await;
     assert_eq!(s, 401, "the admin token is not a tenant key");
-    let (s, _) = call(&rh, &mut seen, Method::POST, "/v1/admin/tenants", &b, Some(&json!({"name": "x"}))).await;
+    let (s, _) = calls.call(Method::POST, "/v1/admin/tenants", &b, Some(&json!({"name": "x"}))).await;
     assert_eq!(s, 401, "a tenant key is not the admin token");
-    assert_no_secrets("responses", &seen, &[a.clone(), b.clone(), ADMIN_TOKEN.to_string()]);
+    assert_no_secrets("responses", &calls.seen, &[a.clone(), b.clone(), ADMIN_TOKEN.to_string()]);
     assert_no_secrets("log", &log_lines(&rh), &[a, b, ADMIN_TOKEN.to_string()]);
 }
 
@@ -457,58 +374,55 @@ async fn secrets_never_come_back_in_responses_delivery_logs_or_the_log() {
     let tenant_secret = tenant["signingSecret"].as_str().unwrap().to_string();
     let password = "pw-S3cr3t-basic-0123".to_string();
     let header_token = "hdr-S3cr3t-token-4567".to_string();
-    let mut seen = Vec::new();
+    let mut calls = Calls::new(&rh);
 
-    let (s, w) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/webhooks",
-        &key,
-        Some(&json!({
+    let (s, w) = calls
+        .call(
+            Method::POST,
+            "/v1/webhooks",
+            &key,
+            Some(&json!({
         "url": format!("{}/hook", rx.url), "retryPolicy": "single-retry",
         "auth": {"type": "basic", "username": "ringhook", "password": password},
         "headers": {"X-Api-Key": header_token, "X-Plain": "visible"}})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 201, "{w}");
     let wid = w["id"].as_str().unwrap().to_string();
     let webhook_secret = w["signingSecret"].as_str().unwrap().to_string();
-    seen.pop(); // the one response that shows the new secret, once
-    let (s, rot) = call(&rh, &mut seen, Method::POST, &format!("/v1/webhooks/{wid}/rotate-secret"), &key, None).await;
+    calls.seen.pop(); // the one response that shows the new secret, once
+    let (s, rot) = calls.call(Method::POST, &format!("/v1/webhooks/{wid}/rotate-secret"), &key, None).await;
     assert_eq!(s, 200);
     let webhook_secret2 = rot["signingSecret"].as_str().unwrap().to_string();
-    seen.pop();
-    let (s, rot) = call(&rh, &mut seen, Method::POST, "/v1/account/signing-secret/rotate", &key, None).await;
+    calls.seen.pop();
+    let (s, rot) = calls.call(Method::POST, "/v1/account/signing-secret/rotate", &key, None).await;
     assert_eq!(s, 200);
     let tenant_secret2 = rot["signingSecret"].as_str().unwrap().to_string();
-    seen.pop();
+    calls.seen.pop();
 
     // A Twilio connection's auth token is write-only too.
     let twilio_token = "twilioS3cr3tAuthToken0123456789ab".to_string();
-    let (s, c) = call(
-        &rh,
-        &mut seen,
-        Method::POST,
-        "/v1/connections",
-        &key,
-        Some(&json!({"kind": "confirmation",
+    let (s, c) = calls
+        .call(
+            Method::POST,
+            "/v1/connections",
+            &key,
+            Some(&json!({"kind": "confirmation",
         "channel": "twilio", "accountSid": "AC0123456789abcdef0123456789abcdef", "authToken": twilio_token})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 201, "{c}");
-    let (s, _) =
-        call(&rh, &mut seen, Method::GET, &format!("/v1/connections/{}", c["id"].as_str().unwrap()), &key, None).await;
+    let (s, _) = calls.call(Method::GET, &format!("/v1/connections/{}", c["id"].as_str().unwrap()), &key, None).await;
     assert_eq!(s, 200);
-    call(&rh, &mut seen, Method::GET, "/v1/connections", &key, None).await;
+    calls.call(Method::GET, "/v1/connections", &key, None).await;
 
     // Reads show masks; writing the masks back keeps the real values.
-    let (_, read) = call(&rh, &mut seen, Method::GET, &format!("/v1/webhooks/{wid}"), &key, None).await;
+    let (_, read) = calls.call(Method::GET, &format!("/v1/webhooks/{wid}"), &key, None).await;
     assert_eq!(read["auth"]["password"], "****", "{read}");
     let masked_header = read["headers"].as_array().unwrap().iter().find(|h| h["name"] == "X-Api-Key").unwrap();
     assert_eq!(masked_header["value"], "****", "{read}");
     assert!(read["headers"].as_array().unwrap().iter().any(|h| h["value"] == "visible"), "{read}");
-    let (s, put) = call(&rh, &mut seen, Method::PUT, &format!("/v1/webhooks/{wid}"), &key, Some(&read)).await;
+    let (s, put) = calls.call(Method::PUT, &format!("/v1/webhooks/{wid}"), &key, Some(&read)).await;
     assert_eq!(s, 200, "{put}");
 
     rh.request_as(
@@ -523,15 +437,7 @@ async fn secrets_never_come_back_in_responses_delivery_logs_or_the_log() {
     // One success and one failure (500, retried, then failed) per target.
     rx.script([Reply::status(200), Reply::status(200), Reply::status(500), Reply::status(500)]);
     for n in 0..2 {
-        call(
-            &rh,
-            &mut seen,
-            Method::POST,
-            "/v1/events",
-            &key,
-            Some(&json!({"type": "secret.test", "payload": {"n": n}})),
-        )
-        .await;
+        calls.call(Method::POST, "/v1/events", &key, Some(&json!({"type": "secret.test", "payload": {"n": n}}))).await;
         rx.wait_for(2 * (n + 1), WAIT).await;
     }
     // Retries: the webhook (single-retry) after a minute, the inline URL (every 10 min) later.
@@ -544,21 +450,20 @@ async fn secrets_never_come_back_in_responses_delivery_logs_or_the_log() {
     assert!(basic.starts_with("Basic "));
     assert!(rx.requests().iter().any(|r| r.header("x-api-key") == Some(header_token.as_str())));
 
-    let (_, list) = call(&rh, &mut seen, Method::GET, "/v1/deliveries?limit=500", &key, None).await;
+    let (_, list) = calls.call(Method::GET, "/v1/deliveries?limit=500", &key, None).await;
     for d in list["deliveries"].as_array().unwrap() {
         let (_, full) =
-            call(&rh, &mut seen, Method::GET, &format!("/v1/deliveries/{}", d["id"].as_str().unwrap()), &key, None)
-                .await;
+            calls.call(Method::GET, &format!("/v1/deliveries/{}", d["id"].as_str().unwrap()), &key, None).await;
         for a in full["attempts"].as_array().unwrap() {
             let headers = a["request"]["headers"].to_string();
             assert!(headers.contains("webhook-signature"), "{headers}");
         }
     }
     for path in ["/v1/webhooks", "/v1/account/signing-secret", "/v1/triggers", "/v1/openapi.json"] {
-        call(&rh, &mut seen, Method::GET, path, &key, None).await;
+        calls.call(Method::GET, path, &key, None).await;
     }
     // Wrong credentials are not echoed either.
-    call(&rh, &mut seen, Method::GET, "/v1/webhooks", "rk_wrong_S3cr3t_guess", None).await;
+    calls.call(Method::GET, "/v1/webhooks", "rk_wrong_S3cr3t_guess", None).await;
     let secrets = vec![
         key.clone(),
         API_KEY.to_string(),
@@ -573,12 +478,12 @@ async fn secrets_never_come_back_in_responses_delivery_logs_or_the_log() {
         "rk_wrong_S3cr3t_guess".to_string(),
         twilio_token.clone(),
     ];
-    assert!(seen.len() > 10);
-    assert_no_secrets("API responses", &seen, &secrets);
+    assert!(calls.seen.len() > 10);
+    assert_no_secrets("API responses", &calls.seen, &secrets);
     let log = log_lines(&rh);
     assert!(log.len() > 5, "the debug log has something in it");
     assert_no_secrets("runner log", &log, &secrets);
-    eprintln!("checked {} API responses and {} log lines for {} secrets", seen.len(), log.len(), secrets.len());
+    eprintln!("checked {} API responses and {} log lines for {} secrets", calls.seen.len(), log.len(), secrets.len());
 
     // Every request went out after the masks were written back: the real values were kept.
     for r in rx.requests().iter().filter(|r| r.path == "/hook") {
