@@ -188,16 +188,7 @@ impl Ringhook {
 
     /// Creates another tenant through the admin API; returns its API key.
     pub async fn new_tenant(&self, name: &str) -> String {
-        let (s, v) = self
-            .request_as(
-                reqwest::Method::POST,
-                "/v1/admin/tenants",
-                Some(ADMIN_TOKEN),
-                Some(&serde_json::json!({"name": name})),
-            )
-            .await;
-        assert_eq!(s, 201, "{v}");
-        v["apiKey"].as_str().unwrap().to_string()
+        self.new_tenant_full(name).await["apiKey"].as_str().unwrap().to_string()
     }
 
     /// Moves the manual clock forward and runs the scheduler once.

@@ -89,11 +89,6 @@ pub async fn evaluate_batch(app: &App, batch: &[Event]) -> Vec<Result<(), Pipeli
     .await
 }
 
-pub async fn evaluate_one(app: &App, event: &Event) -> Result<(), PipelineError> {
-    let set = app.triggers.load(app.store.as_ref(), &event.tenant_id).await?;
-    evaluate_with(app, event, set).await
-}
-
 async fn evaluate_with(app: &App, event: &Event, set: Arc<TriggerSet>) -> Result<(), PipelineError> {
     let now = app.now_ms();
     let mut new_deliveries = Vec::new();
