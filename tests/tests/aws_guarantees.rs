@@ -111,6 +111,8 @@ enum Kind {
     /// Resets the connection after reading the request.
     Reset,
     Gone410,
+    /// 410, then 200.
+    GoneThenOk,
     /// 429 with `Retry-After: <seconds>`.
     TooMany429(i64),
     /// 503 with `Retry-After: <seconds>`.
@@ -128,6 +130,7 @@ impl Kind {
             Kind::Timeout => "timeout".into(),
             Kind::Reset => "reset".into(),
             Kind::Gone410 => "410".into(),
+            Kind::GoneThenOk => "410-200".into(),
             Kind::TooMany429(s) => format!("429-retry-after-{s}"),
             Kind::Unavailable503(s) => format!("503-retry-after-{s}"),
             Kind::FailTwiceThenOk => "500-500-200".into(),
@@ -150,9 +153,10 @@ impl Kind {
             Kind::TooMany429(s) | Kind::Unavailable503(s) => Outcome::Status { retry_after: s },
             Kind::Timeout | Kind::Reset => Outcome::SendError,
             Kind::Gone410 => Outcome::Gone,
+            Kind::GoneThenOk if n == 1 => Outcome::Gone,
             Kind::FailTwiceThenOk if n <= 2 => Outcome::Status { retry_after: 0 },
             Kind::TimeoutTwiceThenOk if n <= 2 => Outcome::SendError,
-            Kind::FailTwiceThenOk | Kind::TimeoutTwiceThenOk => Outcome::Success,
+            Kind::FailTwiceThenOk | Kind::TimeoutTwiceThenOk | Kind::GoneThenOk => Outcome::Success,
         }
     }
 
@@ -177,7 +181,8 @@ const CASES: [(Policy, Kind); 17] = [
     (Policy::Exponential, Kind::TooMany429(3_600)),
     (Policy::Exponential, Kind::Unavailable503(600)),
     (Policy::Exponential, Kind::FailTwiceThenOk),
-    (Policy::Fixed, Kind::Gone410),
+    // The triggers seed retries a 410 like any non-2xx (a 410 for ever would be 289 attempts).
+    (Policy::Fixed, Kind::GoneThenOk),
     (Policy::Fixed, Kind::FailTwiceThenOk),
     (Policy::Fixed, Kind::TimeoutTwiceThenOk),
     // Above the 24 h cap: attempts at 0, 24 h and 48 h, then the 48 h window is over.
@@ -204,9 +209,10 @@ fn the_expected_schedules_match_the_documented_counts() {
     assert_eq!(expected(Policy::Single, Kind::Timeout).gaps, vec![(0, 0)]);
     assert_eq!(expected(Policy::Single, Kind::Unavailable503(120)).gaps, vec![(2 * MIN, 2 * MIN)]);
     assert_eq!(expected(Policy::Single, Kind::FailTwiceThenOk).status, "failed");
-    for p in [Policy::Exponential, Policy::Fixed, Policy::Single] {
+    for p in [Policy::Exponential, Policy::Single] {
         assert_eq!(expected(p, Kind::Gone410).attempts(), 1);
     }
+    assert_eq!(expected(Policy::Fixed, Kind::GoneThenOk).gaps, vec![(10 * MIN, 10 * MIN)]);
 }
 
 /// Where a case's webhook points.
@@ -226,6 +232,7 @@ impl Target {
             Kind::Status500 => rx.set_default(Reply::status(500).body("boom")),
             Kind::Timeout => rx.set_default(slow),
             Kind::Gone410 => rx.set_default(Reply::status(410)),
+            Kind::GoneThenOk => rx.script([Reply::status(410)]),
             Kind::TooMany429(s) => rx.set_default(Reply::status(429).header("retry-after", &s.to_string())),
             Kind::Unavailable503(s) => rx.set_default(Reply::status(503).header("retry-after", &s.to_string())),
             Kind::FailTwiceThenOk => rx.script([Reply::status(500), Reply::status(500)]),

@@ -256,12 +256,12 @@ async fn trigger_validation_uses_the_seed_error_names() {
         ),
         (
             base(json!({"actions": [{"action": "webhok", "parameters": {"url": "https://x.example"}}]})),
-            "Error when saving",
+            "Error when saving trigger",
             "actions[0].action",
         ),
         (
             base(json!({"actions": [ok_action[0].clone(), {"action": "lead.delete", "parameters": {"x": "1"}}]})),
-            "Error when saving",
+            "Error when saving trigger",
             "actions[1].action",
         ),
     ];

@@ -14,7 +14,8 @@
 //! Rules common to every policy:
 //! * [`AttemptOutcome::Success`] → [`RetryDecision::Done`];
 //! * [`AttemptOutcome::Refused`] (e.g. the destination failed the SSRF rules) → give up at once;
-//! * status `410 Gone` → give up at once;
+//! * status `410 Gone` → give up at once, except under `fixed-10m-48h`: the triggers seed retries
+//!   every response outside the 2xx family for 48 hours, so there a 410 is retried like a 500;
 //! * status `429` or `503` with a `Retry-After` → the retry waits at least that long
 //!   (`max(policy delay, Retry-After)`, the Retry-After capped at [`MAX_RETRY_AFTER_SECS`]), but the
 //!   policy's end (attempt count, 48 h window) still applies;
@@ -216,7 +217,11 @@ impl RetryPolicy {
         let (retry_after_ms, send_error) = match *outcome {
             AttemptOutcome::Success => return RetryDecision::Done,
             AttemptOutcome::Refused => return RetryDecision::GiveUp,
-            AttemptOutcome::Status { code: 410, .. } => return RetryDecision::GiveUp,
+            // The triggers seed: "if the response code is not in the 2xx family, a retry will be
+            // dispatched after 10 minutes" — a 410 included.
+            AttemptOutcome::Status { code: 410, .. } if *self != RetryPolicy::Fixed10m48h => {
+                return RetryDecision::GiveUp
+            }
             AttemptOutcome::Status { code: 429 | 503, retry_after_secs: Some(secs) } => {
                 (secs.min(MAX_RETRY_AFTER_SECS) as i64 * SECOND_MS, false)
             }
@@ -372,14 +377,20 @@ mod tests {
     }
 
     #[test]
-    fn refused_and_410_give_up_immediately_for_every_policy() {
+    fn refused_gives_up_immediately_for_every_policy_and_410_for_all_but_fixed() {
         for p in RetryPolicy::ALL {
             assert_eq!(p.decide(&AttemptOutcome::Refused, 1, T0, T0, &mut rng()), RetryDecision::GiveUp);
-            assert_eq!(p.decide(&status(410), 1, T0, T0, &mut rng()), RetryDecision::GiveUp);
             // Through the simulator: exactly one attempt.
-            assert_eq!(simulate(p, status(410), &mut rng()), vec![0]);
             assert_eq!(simulate(p, AttemptOutcome::Refused, &mut rng()), vec![0]);
+            if p != RetryPolicy::Fixed10m48h {
+                assert_eq!(p.decide(&status(410), 1, T0, T0, &mut rng()), RetryDecision::GiveUp);
+                assert_eq!(simulate(p, status(410), &mut rng()), vec![0]);
+            }
         }
+        // The triggers seed retries any non-2xx every 10 minutes for 48 hours: 410 too.
+        let times = simulate(RetryPolicy::Fixed10m48h, status(410), &mut rng());
+        assert_eq!(times.len(), 289);
+        assert!(gaps(&times).iter().all(|&g| g == 10 * MINUTE_MS));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Validating a submitted trigger, with the seed's own error names:
-//! "Invalid JSON format", "Actions object error", "Invalid action parameters", "Error when saving".
+//! "Invalid JSON format", "Actions object error", "Invalid action parameters", "Error when saving trigger".
 
 use super::model::{Action, Condition, Operator, TriggerInput};
 use serde_json::Value;
@@ -7,7 +7,7 @@ use serde_json::Value;
 pub const INVALID_JSON: &str = "Invalid JSON format";
 pub const ACTIONS_ERROR: &str = "Actions object error";
 pub const INVALID_PARAMETERS: &str = "Invalid action parameters";
-pub const SAVE_ERROR: &str = "Error when saving";
+pub const SAVE_ERROR: &str = "Error when saving trigger";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error}: {detail}")]
