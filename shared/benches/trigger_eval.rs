@@ -9,7 +9,7 @@
 //! Run: `cargo bench -p ringhook-shared --bench trigger_eval -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ringhook::triggers::{Action, Condition, Operator, Trigger, TriggerInput, TriggerSet};
+use ringhook::products::triggers::{Action, Condition, Operator, Trigger, TriggerInput, TriggerSet};
 use serde_json::Value;
 
 const EVENT_FILE: &str =

@@ -1,9 +1,8 @@
 //! The application context: the ports and settings, built once per process (Lambda init or
-//! the local runner) and shared by every handler.
+//! the local runner) and shared by every handler and product.
 
 use crate::delivery::ssrf::{self, DestinationPolicy};
 use crate::ports::{Clock, EventBus, ItemStore, ManualClock, Queue};
-use crate::repo::triggers::TriggerCache;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,7 +49,6 @@ pub struct App {
     /// One client for every outgoing request: pooled connections, no redirects, SSRF-checked DNS.
     pub http: reqwest::Client,
     pub settings: Settings,
-    pub triggers: TriggerCache,
 }
 
 impl App {
@@ -69,7 +67,6 @@ impl App {
             manual_clock: ports.manual_clock,
             http,
             settings,
-            triggers: TriggerCache::default(),
         })
     }
 

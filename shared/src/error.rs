@@ -1,4 +1,5 @@
-//! The API's error shape: `{"error": "<short name>", "detail": "<what and where>"}`.
+//! The API's error shape (`{"error": "<short name>", "detail": "<what and where>"}`), and why a
+//! queue message could not be handled (`PipelineError`).
 
 use crate::ports::queue::QueueError;
 use crate::ports::StoreError;
@@ -69,5 +70,33 @@ impl From<QueueError> for ApiError {
     fn from(e: QueueError) -> Self {
         tracing::error!(error = %e, "queue unavailable");
         Self::unavailable("the queue is unavailable; retry later")
+    }
+}
+
+/// Why a message could not be handled. Both kinds leave the message on the queue (so it is
+/// retried and, after the queue's max receives, dead-lettered); the kind is for logs.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for PipelineError {
+    fn from(e: StoreError) -> Self {
+        PipelineError::Unavailable(e.to_string())
+    }
+}
+
+impl From<QueueError> for PipelineError {
+    fn from(e: QueueError) -> Self {
+        PipelineError::Unavailable(e.to_string())
+    }
+}
+
+impl From<crate::ports::bus::BusError> for PipelineError {
+    fn from(e: crate::ports::bus::BusError) -> Self {
+        PipelineError::Unavailable(e.to_string())
     }
 }

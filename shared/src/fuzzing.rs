@@ -9,7 +9,7 @@ use crate::api::v1::webhooks::parse_headers;
 use crate::delivery::retry::parse_retry_after;
 use crate::delivery::signing;
 use crate::pipeline::ingest;
-use crate::triggers::{parse_trigger, Trigger, TriggerSet};
+use crate::products::triggers::{parse_trigger, Trigger, TriggerSet};
 use serde_json::Value;
 
 /// A fixed clock for the parsers that read one (2024-10-16T15:47:15Z).
@@ -43,7 +43,7 @@ pub fn event_parser(data: &[u8]) {
     let (body, key) = split(data);
     let Ok(v) = serde_json::from_slice::<Value>(body) else { return };
     let key = std::str::from_utf8(key).ok().filter(|k| !k.is_empty());
-    if let Ok(events) = ingest::parse_body(&v, "ten_fuzz", key, NOW_MS) {
+    if let Ok(events) = ingest::parse_body(&crate::products::defaults(), &v, "ten_fuzz", key, NOW_MS) {
         assert!(!events.is_empty() && events.len() <= ingest::MAX_BATCH);
         for e in &events {
             assert!(!e.id.is_empty(), "every accepted event has an id");

@@ -5,7 +5,7 @@
 use crate::app::{App, Ports, Settings};
 use crate::aws::{load_sdk_config_checked, AwsSettings};
 use crate::delivery::ssrf::DestinationPolicy;
-use crate::pipeline::{consumer, scheduler};
+use crate::pipeline::{consumer, scheduler, Pipeline};
 use crate::ports::{Clock, ManualClock, QueueName, SystemClock};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
@@ -33,16 +33,16 @@ pub async fn aws_ports(clock: Arc<dyn Clock>, manual_clock: Option<Arc<ManualClo
     Ok(Ports { store: adapters.store, queue: adapters.queue, bus: adapters.bus, clock, manual_clock })
 }
 
-/// The app on the AWS adapters, built once at init for the process's life.
-pub async fn aws_app_from_env() -> anyhow::Result<Arc<App>> {
+/// The app on the AWS adapters, with every product, built once at init for the process's life.
+pub async fn aws_app_from_env() -> anyhow::Result<Pipeline> {
     let ports = aws_ports(Arc::new(SystemClock), None).await?;
-    Ok(App::new(ports, settings_from_env()?))
+    Ok(Pipeline::new(App::new(ports, settings_from_env()?), crate::products::defaults()))
 }
 
 /// An SQS batch for `queue`: every message handled; the ones that failed are reported so
 /// only they return to the queue (`ReportBatchItemFailures`) and, after the queue's
 /// `maxReceiveCount`, go to its dead-letter queue.
-pub async fn handle_sqs(app: &App, queue: QueueName, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_sqs(app: &Pipeline, queue: QueueName, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     let mut pairs = Vec::with_capacity(event.records.len());
     for (i, m) in event.records.into_iter().enumerate() {
@@ -59,7 +59,7 @@ pub async fn handle_sqs(app: &App, queue: QueueName, event: SqsEvent) -> SqsBatc
 }
 
 /// The EventBridge `rate(1 minute)` tick.
-pub async fn handle_schedule(app: &App) -> anyhow::Result<scheduler::TickReport> {
+pub async fn handle_schedule(app: &Pipeline) -> anyhow::Result<scheduler::TickReport> {
     scheduler::tick(app).await.map_err(|e| anyhow::anyhow!("scheduler tick: {e}"))
 }
 

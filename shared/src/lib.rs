@@ -1,19 +1,21 @@
-//! Ringhook's common crate: domain types, the trigger engine, the pipeline stages written once
-//! against the ports, and the two sets of adapters (embedded SQLite and AWS).
+//! Ringhook's common crate: domain types, the pipeline stages written once against the ports,
+//! the destinations, the products behind one seam (`product`), and the two sets of adapters
+//! (embedded SQLite and AWS).
 
 pub mod api;
 pub mod app;
 pub mod aws;
 pub mod conformance;
 pub mod delivery;
+pub mod destinations;
 pub mod embedded;
 pub mod error;
 pub mod fuzzing;
 pub mod lambda;
 pub mod logging;
 pub mod model;
-pub mod notifications;
 pub mod pipeline;
 pub mod ports;
+pub mod product;
+pub mod products;
 pub mod repo;
-pub mod triggers;

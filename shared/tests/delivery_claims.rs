@@ -6,9 +6,9 @@ use ringhook::app::{App, Ports, Settings};
 use ringhook::delivery::retry::RetryPolicy;
 use ringhook::delivery::ssrf::DestinationPolicy;
 use ringhook::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
-use ringhook::model::{DeliveryStatus, DeliveryTarget, Event};
+use ringhook::model::{delivery_id, Delivery, DeliveryStatus, DeliveryTarget, Event};
 use ringhook::pipeline::deliver::{self, DeliveryMessage};
-use ringhook::pipeline::evaluate;
+use ringhook::pipeline::Pipeline;
 use ringhook::ports::{Clock, ManualClock};
 use ringhook::repo::deliveries;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,7 +44,7 @@ async fn receiver(status: u16, delay_ms: u64) -> (String, Arc<AtomicUsize>) {
     (url, count)
 }
 
-fn app(dir: &std::path::Path) -> (Arc<App>, Arc<ManualClock>) {
+fn app(dir: &std::path::Path) -> (Pipeline, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
     let c: Arc<dyn Clock> = clock.clone();
     let db = Db::open_dir(dir).unwrap();
@@ -55,7 +55,10 @@ fn app(dir: &std::path::Path) -> (Arc<App>, Arc<ManualClock>) {
         clock: c,
         manual_clock: Some(clock.clone()),
     };
-    (App::new(ports, Settings::new(DestinationPolicy::loopback())), clock)
+    (
+        Pipeline::new(App::new(ports, Settings::new(DestinationPolicy::loopback())), ringhook::products::defaults()),
+        clock,
+    )
 }
 
 async fn new_delivery(app: &App, url: &str, policy: RetryPolicy) -> DeliveryMessage {
@@ -68,15 +71,8 @@ async fn new_delivery(app: &App, url: &str, policy: RetryPolicy) -> DeliveryMess
         time: String::new(),
         received_at_ms: now,
     };
-    let id = evaluate::delivery_id(&event, "trg_claims", 0);
-    let d = evaluate::new_delivery(
-        &event,
-        id,
-        DeliveryTarget::Url { url: url.to_string() },
-        event.webhook_body(),
-        policy,
-        now,
-    );
+    let id = delivery_id(&event, "trg_claims", 0);
+    let d = Delivery::new(&event, id, DeliveryTarget::Url { url: url.to_string() }, event.webhook_body(), policy, now);
     let created = deliveries::create_many(app.store.as_ref(), vec![d]).await.unwrap();
     DeliveryMessage::for_delivery(&created[0])
 }

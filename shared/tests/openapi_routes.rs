@@ -6,6 +6,7 @@ use axum::http::Request;
 use ringhook::app::{App, Ports, Settings};
 use ringhook::delivery::ssrf::DestinationPolicy;
 use ringhook::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
+use ringhook::pipeline::Pipeline;
 use ringhook::ports::SystemClock;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -22,15 +23,18 @@ async fn every_documented_route_exists() {
         clock,
         manual_clock: None,
     };
-    let router = ringhook::api::router(App::new(ports, Settings::new(DestinationPolicy::strict())));
-    let doc = ringhook::api::openapi::build();
+    let products = ringhook::products::defaults();
+    let app = App::new(ports, Settings::new(DestinationPolicy::strict()));
+    let router = ringhook::api::router(Pipeline::new(app, products.clone()));
+    let doc = ringhook::api::openapi::build(&products);
     let paths = doc["paths"].as_object().unwrap();
+    let routes = ringhook::api::openapi::routes(&products);
     assert_eq!(
         paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(),
-        ringhook::api::openapi::ROUTES.len(),
+        routes.len(),
         "every route appears once in the document"
     );
-    for (method, path, _, _) in ringhook::api::openapi::ROUTES {
+    for (method, path, _, _) in routes {
         let uri = path.replace("{id}", "x").replace("{proxy+}", "x");
         let req = Request::builder().method(method.to_uppercase().as_str()).uri(&uri).body(Body::empty()).unwrap();
         let resp = router.clone().oneshot(req).await.unwrap();

@@ -148,9 +148,9 @@ async fn registered(rh: &Ringhook, id: &str, evt: &str) -> Value {
     callback_when(rh, id, |v| v["registeredEventId"] == json!(evt)).await
 }
 
-/// Deliveries of one notification kind.
+/// Deliveries of one notification kind (the product's send-time context names it).
 async fn deliveries_of(rh: &Ringhook, kind: &str) -> Vec<Value> {
-    rh.deliveries("").await.into_iter().filter(|d| d["payload"]["kind"] == json!(kind)).collect()
+    rh.deliveries("").await.into_iter().filter(|d| d["context"]["kind"] == json!(kind)).collect()
 }
 
 /// Polls until the delivery is no longer pending.
@@ -707,8 +707,9 @@ async fn twilio_sms_and_status_callbacks() {
     tw.wait_requests(before + 2, WAIT).await;
     let ds = deliveries_of(&rh, "success").await;
     let d = settled(&rh, ds[0]["id"].as_str().unwrap()).await;
-    assert_eq!(d["target"]["kind"], "connection");
-    assert!(d["target"].as_object().unwrap().values().any(|v| *v == json!(bad)), "{}", d["target"]);
+    // Sent through the connection's SMS sender; the connection is named in the context.
+    assert_eq!(d["target"]["kind"], "sms");
+    assert_eq!(d["context"]["connectionId"], json!(bad), "{d}");
     assert_eq!((d["status"].as_str(), d["attemptCount"].as_i64()), (Some("failed"), Some(2)));
     for a in d["attempts"].as_array().unwrap() {
         assert_eq!(a["response"]["status"], 401);
@@ -854,4 +855,109 @@ async fn bad_input_and_write_only_secrets() {
     let (s, v) = rh.delete(&format!("/v1/connections/{id}")).await;
     assert_eq!(s, 404);
     assert_error_shape(s, &v, "deleted twice");
+}
+
+/// Connections bind a notification kind to a destination: a webhook of `/v1/webhooks` (its own
+/// policy, accepted codes and signing secret apply) or an SMS sender of `/v1/sms-senders`, by
+/// id; an inline definition creates the destination. A destination deleted since is refused
+/// visibly in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_send_to_destinations_bound_by_id() {
+    let tw = TwilioServer::start(&[(SID, TOKEN)]).await;
+    let rh = start_with_twilio(&tw).await;
+    let rx = Receiver::start().await;
+    rx.set_default(Reply::status(202));
+    seed_call_target(&rh).await;
+
+    let (s, w) = rh
+        .post(
+            "/v1/webhooks",
+            &json!({"name": "crm", "url": format!("{}/crm", rx.url), "retryPolicy": "exponential", "successCodes": [202]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{w}");
+    let wh = w["id"].as_str().unwrap().to_string();
+    let conf = connection(&rh, json!({"kind": "confirmation", "webhookId": wh})).await;
+
+    // One SMS sender, its token write-only.
+    let (s, sender) = rh
+        .post(
+            "/v1/sms-senders",
+            &json!({"name": "main", "accountSid": SID, "authToken": TOKEN, "from": "+15550001111"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{sender}");
+    let sender_id = sender["id"].as_str().unwrap().to_string();
+    assert_eq!(sender["authToken"], "****cdef");
+    let (s, list) = rh.get("/v1/sms-senders").await;
+    assert_eq!((s, list["smsSenders"][0]["id"].as_str()), (200, Some(sender_id.as_str())));
+    assert!(!list.to_string().contains(TOKEN));
+    connection(&rh, json!({"kind": "reminder", "smsSenderId": sender_id})).await;
+
+    // A read shows the binding and the destination's fields.
+    let (_, c) = rh.get(&format!("/v1/connections/{conf}")).await;
+    assert_eq!((c["channel"].as_str(), c["webhookId"].as_str()), (Some("webhook"), Some(wh.as_str())));
+    assert_eq!(c["url"], json!(format!("{}/crm", rx.url)));
+    for (body, what) in [
+        (json!({"kind": "success", "webhookId": "wh_nope"}), "unknown webhook"),
+        (json!({"kind": "success", "smsSenderId": "sms_nope"}), "unknown SMS sender"),
+        (json!({"kind": "success", "webhookId": wh, "accountSid": SID}), "twilio field on a webhook binding"),
+        (json!({"kind": "success", "channel": "webhook"}), "no webhook at all"),
+    ] {
+        let (s, v) = rh.post("/v1/connections", &body).await;
+        assert_eq!(s, 422, "{what}: {v}");
+        assert_error_shape(s, &v, what);
+    }
+    for (body, what) in [
+        (json!({"accountSid": "AC123", "authToken": "t"}), "bad account sid"),
+        (json!({"accountSid": SID}), "no token"),
+        (json!({"accountSid": SID, "authToken": "t", "region": "eu"}), "unknown field"),
+    ] {
+        let (s, v) = rh.post("/v1/sms-senders", &body).await;
+        assert_eq!(s, 422, "{what}: {v}");
+        assert_error_shape(s, &v, what);
+    }
+
+    // The confirmation goes to the bound webhook, signed with its secret, under its policy.
+    let t0 = now(&rh).await;
+    let evt = register_scheduled(&rh, "cb-bound", CUSTOMER, t0, t0 + 60 * M).await;
+    let got = rx.wait_for(1, WAIT).await;
+    assert_eq!(got[0].path, "/crm");
+    assert_eq!(got[0].json()["data"]["notification"]["type"], "confirmation");
+    assert!(got[0].header("webhook-signature").is_some_and(|s| s.starts_with("v1,")), "signed");
+    let d = rh.wait_deliveries(&format!("eventId={evt}&status=succeeded"), 1, WAIT).await.remove(0);
+    assert_eq!(d["target"], json!({"kind": "webhook", "webhookId": wh}));
+    assert_eq!((d["retryPolicy"].as_str(), d["webhookId"].as_str()), (Some("exponential"), Some(wh.as_str())));
+    assert_eq!(d["product"], "callbacks");
+
+    // The reminder goes through the bound SMS sender; From is the call target's handle, and the
+    // status callback names the sender whose token signs it.
+    advance_to(&rh, t0 + 45 * M).await;
+    let m = tw.wait_for(1, WAIT).await.remove(0);
+    assert_eq!((m.account_sid.as_str(), m.from.as_str(), m.to.as_str()), (SID, HANDLE, CUSTOMER));
+    assert!(m.status_callback.as_deref().unwrap().contains(&format!("sender={sender_id}")), "{m:?}");
+    assert_eq!(tw.send_status(&m, "delivered", None).await.0, 204);
+
+    // An inline connection's destination is a webhook like any other, with the seed's policy.
+    let inline = webhook(&rh, "success", &format!("{}/inline", rx.url), json!(null), "").await;
+    let (_, c) = rh.get(&format!("/v1/connections/{inline}")).await;
+    let (s, w) = rh.get(&format!("/v1/webhooks/{}", c["webhookId"].as_str().unwrap())).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (w["retryPolicy"].as_str(), w["name"].as_str()),
+        (Some("single-retry"), Some("External Notification - Success"))
+    );
+
+    // The sender deleted: the next reminder is refused, with the reason, in the log.
+    assert_eq!(rh.delete(&format!("/v1/sms-senders/{sender_id}")).await.0, 204);
+    let t1 = now(&rh).await;
+    let evt2 = register_scheduled(&rh, "cb-bound-2", CUSTOMER, t1, t1 + 60 * M).await;
+    rx.wait_for(2, WAIT).await;
+    advance_to(&rh, t1 + 45 * M).await;
+    let failed = rh.wait_deliveries(&format!("eventId={evt2}&status=failed"), 1, WAIT).await.remove(0);
+    assert_eq!(failed["context"]["kind"], "reminder");
+    let d = rh.delivery(failed["id"].as_str().unwrap()).await;
+    let err = d["attempts"][0]["error"].as_str().unwrap();
+    assert!(err.contains(&format!("SMS sender {sender_id} no longer exists")), "{err}");
+    assert_eq!(tw.messages().len(), 1, "nothing more was sent");
 }

@@ -5,8 +5,9 @@ use clap::{Parser, ValueEnum};
 use ringhook::app::{App, Ports, Settings};
 use ringhook::delivery::ssrf::DestinationPolicy;
 use ringhook::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
-use ringhook::pipeline::{consumer, scheduler};
+use ringhook::pipeline::{consumer, scheduler, Pipeline};
 use ringhook::ports::{Clock, ManualClock, QueueName, SystemClock};
+use ringhook::product::Products;
 use ringhook::repo::tenants;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -75,7 +76,32 @@ pub fn main_entry() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(opts))
 }
 
+/// Runs with every product until SIGTERM / Ctrl-C.
 pub async fn run(opts: Opts) -> anyhow::Result<()> {
+    start(opts, ringhook::products::defaults(), shutdown()).await?.wait().await
+}
+
+/// A runner that is serving.
+pub struct Started {
+    /// Where the API listens (the port chosen when `--listen` asked for port 0).
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Started {
+    /// Until the shutdown signal given to [`start`] fires and the API has stopped.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await?
+    }
+}
+
+/// Starts the API, the queue consumers and the scheduler with `products`; they run until
+/// `stop` completes.
+pub async fn start(
+    opts: Opts,
+    products: Products,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Started> {
     let manual = matches!(opts.clock, ClockKind::Manual).then(|| Arc::new(ManualClock::new(SystemClock.now_ms())));
     let clock: Arc<dyn Clock> = match &manual {
         Some(m) => m.clone(),
@@ -107,7 +133,7 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     settings.admin_token = opts.admin_token.clone();
     settings.twilio_base_url = opts.twilio_base_url.clone();
     settings.public_url = opts.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let app = App::new(ports, settings);
+    let app = Pipeline::new(App::new(ports, settings), products);
 
     let (tenant, new_key) =
         tenants::bootstrap_default(app.store.as_ref(), opts.api_key.as_deref(), app.now_ms()).await?;
@@ -139,9 +165,16 @@ pub async fn run(opts: Opts) -> anyhow::Result<()> {
     }));
 
     println!("ringhook listening on http://{addr}");
-    axum::serve(listener, ringhook::api::router(app)).with_graceful_shutdown(shutdown()).await?;
-    let _ = stop_tx.send(true);
-    Ok(())
+    let router = ringhook::api::router(app);
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router).with_graceful_shutdown(stop).await;
+        let _ = stop_tx.send(true);
+        for t in tasks {
+            t.abort();
+        }
+        Ok(served?)
+    });
+    Ok(Started { addr, task })
 }
 
 async fn shutdown() {

@@ -4,7 +4,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::repo::tenants;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -13,10 +13,14 @@ use std::sync::Arc;
 /// The tenant of the request's `Authorization: Bearer <api key>`.
 pub struct TenantId(pub String);
 
-impl FromRequestParts<Arc<App>> for TenantId {
+impl<S: Send + Sync> FromRequestParts<S> for TenantId
+where
+    Arc<App>: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = Arc::<App>::from_ref(state);
         let key = bearer(parts).ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <api key>"))?;
         match tenants::tenant_for_key(app.store.as_ref(), key).await? {
             Some(t) => Ok(TenantId(t)),
@@ -28,10 +32,14 @@ impl FromRequestParts<Arc<App>> for TenantId {
 /// The deployment's admin credential (`Authorization: Bearer <admin token>`).
 pub struct Admin;
 
-impl FromRequestParts<Arc<App>> for Admin {
+impl<S: Send + Sync> FromRequestParts<S> for Admin
+where
+    Arc<App>: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = Arc::<App>::from_ref(state);
         let Some(expected) = app.settings.admin_token.as_deref() else {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

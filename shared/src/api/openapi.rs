@@ -1,19 +1,17 @@
-//! `GET /v1/openapi.json`. The route list here is checked against the router by a test, so
-//! the document cannot fall behind the code.
+//! `GET /v1/openapi.json`. The route list here (and each product's) is checked against the
+//! router by a test, so the document cannot fall behind the code.
 
+use crate::pipeline::Pipeline;
+use crate::product::{Products, RouteDoc};
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-/// (method, path, summary, success status)
-pub const ROUTES: &[(&str, &str, &str, u16)] = &[
+/// The pipeline's and the destinations' routes: (method, path, summary, success status).
+pub const ROUTES: &[RouteDoc] = &[
     ("get", "/health", "Liveness", 200),
     ("get", "/v1/openapi.json", "This document", 200),
     ("post", "/v1/events", "Accept one event or {\"events\": [...]} (idempotent on id / Idempotency-Key)", 202),
-    ("get", "/v1/triggers", "List triggers", 200),
-    ("post", "/v1/triggers", "Create a trigger", 201),
-    ("get", "/v1/triggers/{id}", "Read a trigger", 200),
-    ("put", "/v1/triggers/{id}", "Replace a trigger", 200),
-    ("delete", "/v1/triggers/{id}", "Delete a trigger", 204),
     ("get", "/v1/webhooks", "List webhooks", 200),
     ("post", "/v1/webhooks", "Create a webhook (the signing secret is shown once)", 201),
     ("get", "/v1/webhooks/{id}", "Read a webhook (secrets masked)", 200),
@@ -33,30 +31,37 @@ pub const ROUTES: &[(&str, &str, &str, u16)] = &[
         "Rotate the tenant's signing secret (shown once; old one signs for 24 h more)",
         200,
     ),
-    ("get", "/v1/call-targets", "List call targets (and the message placeholders)", 200),
-    ("post", "/v1/call-targets", "Create a call target: name, handle, messages, replacements, metadata", 201),
-    ("get", "/v1/call-targets/{id}", "Read a call target", 200),
-    ("put", "/v1/call-targets/{id}", "Replace (or create) a call target", 200),
-    ("delete", "/v1/call-targets/{id}", "Delete a call target", 204),
-    ("get", "/v1/connections", "List notification connections (secrets masked)", 200),
-    ("post", "/v1/connections", "Create a connection: one notification kind over Twilio SMS or a webhook", 201),
-    ("get", "/v1/connections/{id}", "Read a connection (auth token / password masked)", 200),
-    ("put", "/v1/connections/{id}", "Replace a connection (send the mask back to keep a secret)", 200),
-    ("delete", "/v1/connections/{id}", "Delete a connection", 204),
-    ("get", "/v1/callbacks/{id}", "A callback's state and reminders, from its callback.* events", 200),
+    ("get", "/v1/sms-senders", "List SMS senders (Twilio accounts; auth tokens masked)", 200),
+    ("post", "/v1/sms-senders", "Create an SMS sender: accountSid, authToken (write-only), from?", 201),
+    ("get", "/v1/sms-senders/{id}", "Read an SMS sender (auth token masked)", 200),
+    (
+        "put",
+        "/v1/sms-senders/{id}",
+        "Replace an SMS sender (leave the token out or send the mask back to keep it)",
+        200,
+    ),
+    ("delete", "/v1/sms-senders/{id}", "Delete an SMS sender", 204),
     ("post", "/v1/twilio/status", "Twilio message status callback (form-encoded, X-Twilio-Signature)", 204),
     ("get", "/v1/deliveries", "The event log: filter by webhookId, triggerId, eventId, status, since, until", 200),
     ("get", "/v1/deliveries/{id}", "One delivery with every attempt", 200),
     ("post", "/v1/deliveries/{id}/redeliver", "Send a delivery again", 202),
-    ("get", "/v1/leads/{id}", "Where lead.update.list moved a lead", 200),
     ("post", "/v1/admin/tenants", "Create a tenant and its first API key (admin token)", 201),
     ("post", "/v1/admin/clock", "Move the manual clock (only with --clock manual)", 200),
     ("post", "/v1/admin/scheduler/tick", "Run the scheduler now", 200),
 ];
 
-pub fn build() -> Value {
+/// Every route the router serves with these products.
+pub fn routes(products: &Products) -> Vec<RouteDoc> {
+    let mut all = ROUTES.to_vec();
+    for p in products.iter() {
+        all.extend_from_slice(p.route_docs());
+    }
+    all
+}
+
+pub fn build(products: &Products) -> Value {
     let mut paths = Map::new();
-    for (method, path, summary, status) in ROUTES {
+    for (method, path, summary, status) in routes(products) {
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         let mut op = json!({
             "summary": summary,
@@ -69,10 +74,10 @@ pub fn build() -> Value {
             op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
         }
         // Twilio's callbacks are authenticated by X-Twilio-Signature, not an API key.
-        if !path.starts_with("/health") && *path != "/v1/openapi.json" && !path.starts_with("/v1/twilio/") {
+        if !path.starts_with("/health") && path != "/v1/openapi.json" && !path.starts_with("/v1/twilio/") {
             op["security"] = json!([{"bearer": []}]);
         }
-        entry[*method] = op;
+        entry[method] = op;
     }
     json!({
         "openapi": "3.1.0",
@@ -86,6 +91,6 @@ pub fn build() -> Value {
     })
 }
 
-pub async fn document() -> Json<Value> {
-    Json(build())
+pub async fn document(State(p): State<Pipeline>) -> Json<Value> {
+    Json(build(&p.products))
 }

@@ -21,3 +21,16 @@ impl Event {
         serde_json::json!({ "type": self.event_type, "payload": self.payload })
     }
 }
+
+/// Event type names are dot-separated lowercase words (`agent.wrap`,
+/// `outbound.lead.outcome.predictive`); any such name is accepted.
+pub fn is_valid_event_type(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    s.len() <= 128
+        && parts.len() >= 2
+        && parts.iter().all(|p| {
+            let mut chars = p.chars();
+            matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+                && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        })
+}

@@ -2,13 +2,11 @@
 
 pub mod delivery;
 pub mod event;
-pub mod lead;
 pub mod tenant;
 pub mod webhook;
 
-pub use delivery::{Attempt, Delivery, DeliveryStatus, DeliveryTarget};
+pub use delivery::{delivery_id, Attempt, Delivery, DeliveryStatus, DeliveryTarget, SmsBody};
 pub use event::Event;
-pub use lead::Lead;
 pub use tenant::Tenant;
 pub use webhook::{HeaderSpec, HttpMethod, Webhook, WebhookAuth};
 

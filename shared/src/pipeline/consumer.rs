@@ -1,18 +1,16 @@
 //! Moving messages between a queue and a handler: the local runner's polling loops, and the
 //! same per-message contract Lambda's SQS handlers use (failed messages stay on the queue).
 
-use super::{deliver, evaluate, PipelineError};
-use crate::app::App;
+use super::{deliver, evaluate, Pipeline, PipelineError};
 use crate::model::Event;
 use crate::ports::{Message, QueueName};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Visibility timeout for received messages: longer than the slowest attempt (30 s timeout).
 pub const VISIBILITY_SECS: u32 = 60;
 
 /// Handles a batch of messages from `queue`; returns the ids of the messages that failed.
-pub async fn handle_batch(app: &App, queue: QueueName, messages: &[(String, String)]) -> Vec<String> {
+pub async fn handle_batch(app: &Pipeline, queue: QueueName, messages: &[(String, String)]) -> Vec<String> {
     let results: Vec<Result<(), PipelineError>> = match queue {
         QueueName::Events => {
             let mut results: Vec<Option<Result<(), PipelineError>>> = Vec::with_capacity(messages.len());
@@ -47,7 +45,7 @@ pub async fn handle_batch(app: &App, queue: QueueName, messages: &[(String, Stri
 }
 
 /// Receives from `queue` until `stop` fires, handling up to `batch` messages at a time.
-pub async fn run_loop(app: Arc<App>, queue: QueueName, batch: usize, stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_loop(app: Pipeline, queue: QueueName, batch: usize, stop: tokio::sync::watch::Receiver<bool>) {
     while !*stop.borrow() {
         let msgs: Vec<Message> =
             match app.queue.receive(queue, batch, VISIBILITY_SECS, Duration::from_millis(500)).await {

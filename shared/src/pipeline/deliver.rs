@@ -2,25 +2,20 @@
 //! claims the attempt (a versioned write, so two copies of a message never both send), sends,
 //! logs the attempt, and applies the delivery's retry policy.
 
-use super::PipelineError;
+use super::{Pipeline, PipelineError};
 use crate::app::App;
 use crate::delivery::retry::{AttemptOutcome, RetryDecision};
-use crate::delivery::sender::{self, OutgoingRequest};
-use crate::delivery::{signing, ssrf};
-use crate::model::delivery::{AttemptRequest, AttemptResponse};
-use crate::model::webhook::{self, DEFAULT_TIMEOUT_MS};
-use crate::model::{format_time_ms, Attempt, Delivery, DeliveryStatus, DeliveryTarget, WebhookAuth};
+use crate::delivery::sender;
+use crate::destinations::request::{self, mask_header, PrepareError, Prepared, Refusal};
+use crate::model::delivery::{AttemptRequest, AttemptResponse, SWEEP_GRACE_MS};
+use crate::model::webhook;
+use crate::model::{format_time_ms, Attempt, Delivery, DeliveryStatus, DeliveryTarget};
 use crate::ports::queue::MAX_DELAY_SECS;
 use crate::ports::{BusEvent, OutMessage, QueueName, StoreError};
-use crate::repo::{deliveries, signing_secrets, webhooks};
-use base64::Engine;
+use crate::repo::deliveries;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::time::Duration;
 
-/// How long after a delivery should have been sent the scheduler steps in, in case its queue
-/// message was lost (e.g. a crash between writing the delivery and queueing it).
-pub const SWEEP_GRACE_MS: i64 = 5 * 60 * 1000;
 /// How long past its request timeout a worker's claim on an attempt lasts.
 pub const LEASE_SLACK_MS: i64 = 5_000;
 /// Most of a request body kept in the attempt log.
@@ -51,44 +46,12 @@ pub async fn enqueue_now(app: &App, ds: &[Delivery]) -> Result<(), PipelineError
     Ok(())
 }
 
-/// The request one attempt sends, and the status codes that count as success.
-pub struct Prepared {
-    pub request: OutgoingRequest,
-    pub success_codes: Vec<u16>,
-}
-
-/// Why an attempt was not sent at all; never retried.
-#[derive(Debug)]
-pub struct Refusal(pub String);
-
-/// Why no request could be built for an attempt.
-#[derive(Debug)]
-pub enum PrepareError {
-    /// Sending is refused (destination forbidden, webhook deleted…): the attempt is logged and
-    /// the delivery fails.
-    Refused(Refusal),
-    /// Storage could not be read: nothing is claimed, the queue message is retried later.
-    Unavailable(StoreError),
-}
-
-impl From<Refusal> for PrepareError {
-    fn from(r: Refusal) -> Self {
-        PrepareError::Refused(r)
-    }
-}
-
-impl From<StoreError> for PrepareError {
-    fn from(e: StoreError) -> Self {
-        PrepareError::Unavailable(e)
-    }
-}
-
-pub async fn process_message(app: &App, body: &str) -> Result<(), PipelineError> {
+pub async fn process_message(app: &Pipeline, body: &str) -> Result<(), PipelineError> {
     let msg: DeliveryMessage = serde_json::from_str(body).map_err(|e| PipelineError::Malformed(e.to_string()))?;
     process(app, &msg).await
 }
 
-pub async fn process(app: &App, msg: &DeliveryMessage) -> Result<(), PipelineError> {
+pub async fn process(app: &Pipeline, msg: &DeliveryMessage) -> Result<(), PipelineError> {
     let store = app.store.as_ref();
     let Some(cur) = deliveries::find(store, &msg.t, &msg.d).await? else { return Ok(()) };
     let mut d = cur.value;
@@ -278,119 +241,16 @@ fn truncate(s: &str, max: usize) -> String {
     format!("{}… ({} bytes in all)", &s[..end], s.len())
 }
 
-/// Headers that carry credentials are logged masked.
-pub fn mask_header(name: &str, value: &str) -> String {
-    let n = name.to_ascii_lowercase();
-    let secret = ["authorization", "signature", "token", "secret", "password", "api-key", "apikey", "cookie"]
-        .iter()
-        .any(|s| n.contains(s));
-    if !secret {
-        return value.to_string();
-    }
-    match value.split_once(' ') {
-        Some((scheme, _)) if n == "authorization" => format!("{scheme} ****"),
-        _ => "****".to_string(),
-    }
-}
-
-/// Builds the request for the delivery's target, as configured now.
-pub async fn prepare(app: &App, d: &Delivery, now_ms: i64) -> Result<Prepared, PrepareError> {
-    match &d.target {
-        DeliveryTarget::Url { url } => {
-            // Inline URLs have no webhook to hold a secret: they are signed with the tenant's.
-            let secrets = signing_secrets::ensure(app.store.as_ref(), &d.tenant_id).await?;
-            let body = serde_json::to_vec(&d.payload).expect("json serializes");
-            let headers = standard_headers(d, now_ms, &body, &secrets.active(now_ms), "application/json");
-            let request = OutgoingRequest {
-                method: "POST".into(),
-                url: checked_url(app, url).await?,
-                headers,
-                body,
-                timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
-            };
-            Ok(Prepared { request, success_codes: vec![] })
-        }
-        DeliveryTarget::Webhook { webhook_id } => {
-            let w = webhooks::find(app.store.as_ref(), &d.tenant_id, webhook_id)
-                .await?
-                .ok_or_else(|| Refusal(format!("webhook {webhook_id} no longer exists")))?
-                .value;
-            let body = serde_json::to_vec(&d.payload).expect("json serializes");
-            let mut headers = standard_headers(d, now_ms, &body, &w.active_secrets(now_ms), "application/json");
-            apply_custom_headers(&mut headers, &w.headers);
-            if let WebhookAuth::Basic { username, password } = &w.auth {
-                headers.push(("authorization".into(), basic_auth(username, password)));
-            }
-            let request = OutgoingRequest {
-                method: w.method.as_str().into(),
-                url: checked_url(app, &w.url).await?,
-                headers,
-                body,
-                timeout: Duration::from_millis(w.timeout_ms),
-            };
-            Ok(Prepared { request, success_codes: w.success_codes.clone() })
-        }
-        DeliveryTarget::Connection { .. } => crate::notifications::prepare_connection(app, d, now_ms).await,
-    }
-}
-
-pub fn basic_auth(username: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
-}
-
-/// Standard Webhooks headers: the delivery id is stable across attempts; signed with every
-/// active secret (during a rotation, old and new).
-pub fn standard_headers(
-    d: &Delivery,
-    now_ms: i64,
-    body: &[u8],
-    secrets: &[&str],
-    content_type: &str,
-) -> Vec<(String, String)> {
-    let ts = now_ms.div_euclid(1000);
-    let mut h = vec![
-        ("content-type".to_string(), content_type.to_string()),
-        ("webhook-id".to_string(), d.id.clone()),
-        ("webhook-timestamp".to_string(), ts.to_string()),
-    ];
-    if !secrets.is_empty() {
-        match signing::signature_header(secrets, &d.id, ts, body) {
-            Ok(sig) => h.push(("webhook-signature".to_string(), sig)),
-            Err(e) => tracing::error!(delivery = %d.id, error = %e, "could not sign; sending unsigned"),
+/// The request for this attempt: the product that made the delivery must still want it, the
+/// delivery must be sendable, and its destination must exist and be allowed.
+async fn prepare(p: &Pipeline, d: &Delivery, now_ms: i64) -> Result<Prepared, PrepareError> {
+    if let Some(product) = d.product.as_deref().and_then(|name| p.products.named(name)) {
+        if let Some(reason) = product.check_send(&p.app, d).await? {
+            return Err(Refusal(reason).into());
         }
     }
-    h
-}
-
-/// Headers a webhook's own headers cannot replace: the Standard Webhooks trio.
-pub const RESERVED_HEADERS: [&str; 3] = [signing::HEADER_ID, signing::HEADER_TIMESTAMP, signing::HEADER_SIGNATURE];
-
-/// User headers override ours by name (except the reserved Standard Webhooks headers); a value
-/// of exactly `{id}` becomes a fresh unique id.
-pub fn apply_custom_headers(headers: &mut Vec<(String, String)>, custom: &[crate::model::HeaderSpec]) {
-    for c in custom {
-        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(c.name.trim())) {
-            continue;
-        }
-        let value = if c.value.trim() == "{id}" { uuid::Uuid::new_v4().to_string() } else { c.value.clone() };
-        headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&c.name));
-        headers.push((c.name.clone(), value));
+    if let Some(reason) = &d.unsendable {
+        return Err(Refusal(reason.clone()).into());
     }
-}
-
-/// The SSRF rules at send time: literal addresses are checked here, names after resolving
-/// (and again by the client's resolver at connect, against DNS rebinding).
-pub(crate) async fn checked_url(app: &App, url: &str) -> Result<String, Refusal> {
-    let parsed = ssrf::check_url_at_creation(url, &app.settings.destinations).map_err(|e| Refusal(e.to_string()))?;
-    if let Some(url::Host::Domain(host)) = parsed.host() {
-        let port = parsed.port_or_known_default().unwrap_or(80);
-        // Only a refusal stops here; a name that does not resolve (now) is a failed attempt,
-        // retried by the policy, when the client tries to connect.
-        if let Err(e @ ssrf::DestinationError::Refused { .. }) =
-            ssrf::resolve_checked(host, port, &app.settings.destinations).await
-        {
-            return Err(Refusal(e.to_string()));
-        }
-    }
-    Ok(parsed.to_string())
+    request::build(&p.app, d, now_ms).await
 }

@@ -3,10 +3,11 @@
 
 use crate::app::App;
 use crate::error::ApiError;
+use crate::model::event::is_valid_event_type;
 use crate::model::{format_time, parse_time, Event};
 use crate::ports::{OutMessage, QueueName};
+use crate::product::Products;
 use crate::repo::events::{self, Recorded};
-use crate::triggers::validate::is_valid_event_type;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,7 +21,9 @@ pub struct Accepted {
 }
 
 /// Parses one event object: `{"type", "payload", "id"?, "time"?}`; `at` names it in errors.
+/// The products that handle its type check its payload.
 pub fn parse_event(
+    products: &Products,
     v: &Value,
     at: &str,
     tenant: &str,
@@ -44,7 +47,9 @@ pub fn parse_event(
         Some(p @ Value::Object(_)) => p.clone(),
         _ => return Err(ApiError::unprocessable("invalid event", format!("{at}.payload: required, a JSON object"))),
     };
-    crate::notifications::validate_event(&event_type, &payload, at)?;
+    products
+        .validate(&event_type, &payload)
+        .map_err(|e| ApiError::unprocessable("invalid event", format!("{at}.payload.{e}")))?;
     let id = match o.get("id") {
         None | Some(Value::Null) => {
             default_id.unwrap_or_else(|| format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase()))
@@ -70,6 +75,7 @@ pub fn parse_event(
 /// Parses a request body: one event, or `{"events": [...]}`. The idempotency key names a
 /// single event; in a batch, event i without its own id gets `{key}:{i}`.
 pub fn parse_body(
+    products: &Products,
     body: &Value,
     tenant: &str,
     idempotency_key: Option<&str>,
@@ -91,12 +97,19 @@ pub fn parse_body(
                 .iter()
                 .enumerate()
                 .map(|(i, e)| {
-                    parse_event(e, &format!("events[{i}]"), tenant, idempotency_key.map(|k| format!("{k}:{i}")), now_ms)
+                    parse_event(
+                        products,
+                        e,
+                        &format!("events[{i}]"),
+                        tenant,
+                        idempotency_key.map(|k| format!("{k}:{i}")),
+                        now_ms,
+                    )
                 })
                 .collect()
         }
         Some(_) => Err(ApiError::unprocessable("invalid event", "events: must be an array of events")),
-        None => Ok(vec![parse_event(body, "event", tenant, idempotency_key.map(str::to_string), now_ms)?]),
+        None => Ok(vec![parse_event(products, body, "event", tenant, idempotency_key.map(str::to_string), now_ms)?]),
     }
 }
 

@@ -8,30 +8,36 @@ pub mod evaluate;
 pub mod ingest;
 pub mod scheduler;
 
-/// Why a message could not be handled. Both kinds leave the message on the queue (so it is
-/// retried and, after the queue's max receives, dead-lettered); the kind is for logs.
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    #[error("malformed message: {0}")]
-    Malformed(String),
-    #[error("temporarily unavailable: {0}")]
-    Unavailable(String),
+pub use crate::error::PipelineError;
+
+use crate::app::App;
+use crate::product::Products;
+use std::sync::Arc;
+
+/// The application context with the products plugged in: what the pipeline stages and the
+/// router run on. Cheap to clone (two `Arc`s); derefs to the [`App`] (ports and settings).
+#[derive(Clone)]
+pub struct Pipeline {
+    pub app: Arc<App>,
+    pub products: Products,
 }
 
-impl From<crate::ports::StoreError> for PipelineError {
-    fn from(e: crate::ports::StoreError) -> Self {
-        PipelineError::Unavailable(e.to_string())
+impl Pipeline {
+    pub fn new(app: Arc<App>, products: Products) -> Self {
+        Self { app, products }
     }
 }
 
-impl From<crate::ports::queue::QueueError> for PipelineError {
-    fn from(e: crate::ports::queue::QueueError) -> Self {
-        PipelineError::Unavailable(e.to_string())
+impl std::ops::Deref for Pipeline {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
     }
 }
 
-impl From<crate::ports::bus::BusError> for PipelineError {
-    fn from(e: crate::ports::bus::BusError) -> Self {
-        PipelineError::Unavailable(e.to_string())
+/// Handlers that need only the ports and settings take `State<Arc<App>>`.
+impl axum::extract::FromRef<Pipeline> for Arc<App> {
+    fn from_ref(p: &Pipeline) -> Arc<App> {
+        p.app.clone()
     }
 }

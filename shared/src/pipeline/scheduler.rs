@@ -1,10 +1,11 @@
 //! The scheduler tick (EventBridge `rate(1 minute)` on AWS, every second locally): sweeps the
-//! due-time index and hands each due item to its owner. Claims are versioned writes, so two
-//! overlapping ticks never act on the same item twice.
+//! due-time index and hands each due item to its owner — deliveries to the delivery stage, any
+//! other kind to the product that owns it. Claims are versioned writes, so two overlapping
+//! ticks never act on the same item twice.
 
-use super::deliver::{DeliveryMessage, SWEEP_GRACE_MS};
-use super::PipelineError;
-use crate::app::App;
+use super::deliver::DeliveryMessage;
+use super::{Pipeline, PipelineError};
+use crate::model::delivery::SWEEP_GRACE_MS;
 use crate::model::Delivery;
 use crate::ports::{Item, OutMessage, QueueName, StoreError};
 use crate::repo::{decode, deliveries};
@@ -20,7 +21,7 @@ pub struct TickReport {
     pub skipped: usize,
 }
 
-pub async fn tick(app: &App) -> Result<TickReport, PipelineError> {
+pub async fn tick(app: &Pipeline) -> Result<TickReport, PipelineError> {
     let now = app.now_ms();
     let mut report = TickReport::default();
     // Bounded: a tick handles at most a few pages; the next tick continues.
@@ -32,7 +33,9 @@ pub async fn tick(app: &App) -> Result<TickReport, PipelineError> {
         for item in due {
             match claim(app, item, now).await? {
                 Some(Claimed::Delivery(m)) => messages.push(OutMessage::now(m.encode())),
-                Some(Claimed::Reminder(ms)) => messages.extend(ms.iter().map(|m| OutMessage::now(m.encode()))),
+                Some(Claimed::Created(ds)) => {
+                    messages.extend(ds.iter().map(|d| OutMessage::now(DeliveryMessage::for_delivery(d).encode())))
+                }
                 None => report.skipped += 1,
             }
         }
@@ -47,12 +50,13 @@ pub async fn tick(app: &App) -> Result<TickReport, PipelineError> {
 
 enum Claimed {
     Delivery(DeliveryMessage),
-    /// A callback reminder fired: its deliveries (one per connection).
-    Reminder(Vec<DeliveryMessage>),
+    /// A product's due item: the deliveries it created.
+    Created(Vec<Delivery>),
 }
 
-async fn claim(app: &App, item: Item, now: i64) -> Result<Option<Claimed>, PipelineError> {
-    if item.pk.ends_with("#DELIVERY") {
+async fn claim(app: &Pipeline, item: Item, now: i64) -> Result<Option<Claimed>, PipelineError> {
+    let kind = item.pk.rsplit('#').next().unwrap_or_default();
+    if kind == "DELIVERY" {
         let v = decode::<Delivery>(item)?;
         let mut d = v.value;
         if d.status.is_final() {
@@ -69,8 +73,8 @@ async fn claim(app: &App, item: Item, now: i64) -> Result<Option<Claimed>, Pipel
             Err(e) => Err(e.into()),
         };
     }
-    if item.pk.ends_with("#REMINDER") {
-        return Ok(Some(Claimed::Reminder(crate::notifications::reminders::fire(app, item, now).await?)));
+    if let Some(owner) = app.products.owner_of_due(kind) {
+        return Ok(Some(Claimed::Created(owner.on_due(&app.app, item, now).await?)));
     }
     tracing::warn!(pk = %item.pk, sk = %item.sk, "due item of unknown kind");
     Ok(None)

@@ -14,6 +14,7 @@
 //! | connection      | `{tenant}#CONNECTION`           | `{id}`          |
 //! | callback        | `{tenant}#CALLBACK`             | `{callbackId}`  |
 //! | reminder        | `{tenant}#REMINDER`             | `{callbackId}#{kind}` |
+//! | sms sender      | `{tenant}#SMSSENDER`            | `{id}`          |
 //! | sms status      | `{tenant}#SMS`                  | `{delivery}#{attempt:05}` |
 //! | signing secret  | `{tenant}#SECRET`               | `SIGNING`       |
 
@@ -62,6 +63,9 @@ pub fn reminders(t: &str) -> String {
 }
 pub fn reminder_sk(callback: &str, kind: &str) -> String {
     format!("{callback}#{kind}")
+}
+pub fn sms_senders(t: &str) -> String {
+    format!("{t}#SMSSENDER")
 }
 pub fn sms_statuses(t: &str) -> String {
     format!("{t}#SMS")

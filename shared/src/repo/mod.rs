@@ -4,10 +4,8 @@
 pub mod deliveries;
 pub mod events;
 pub mod keys;
-pub mod leads;
 pub mod signing_secrets;
 pub mod tenants;
-pub mod triggers;
 pub mod webhooks;
 
 use crate::ports::{Condition, Doc, Item, ItemStore, StoreError};

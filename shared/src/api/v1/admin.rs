@@ -5,7 +5,7 @@ use crate::api::extract::{Admin, JsonBody};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::model::format_time;
-use crate::pipeline::scheduler;
+use crate::pipeline::{scheduler, Pipeline};
 use crate::repo::{signing_secrets, tenants};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -63,7 +63,7 @@ pub async fn move_clock(
     Ok(Json(json!({ "nowMs": now, "now": format_time(now) })))
 }
 
-pub async fn scheduler_tick(State(app): State<Arc<App>>, _: Admin) -> Result<Json<Value>, ApiError> {
+pub async fn scheduler_tick(State(app): State<Pipeline>, _: Admin) -> Result<Json<Value>, ApiError> {
     let report = scheduler::tick(&app).await.map_err(|e| ApiError::unavailable(e.to_string()))?;
     Ok(Json(json!(report)))
 }

@@ -85,7 +85,7 @@ pub async fn get_one(
     v["attempts"] = json!(attempts);
     v["attemptCount"] = json!(d.value.attempts);
     // SMS notifications: the status Twilio reported for each attempt's message.
-    crate::notifications::sms::annotate(app.store.as_ref(), &tenant, &id, &mut v).await?;
+    crate::destinations::sms_status::annotate(app.store.as_ref(), &tenant, &id, &mut v).await?;
     Ok(Json(v))
 }
 
@@ -112,7 +112,7 @@ async fn requeue(app: &App, mut d: Delivery, version: u64) -> Result<Delivery, A
     d.first_attempt_at_ms = None;
     d.completed_at_ms = None;
     d.next_attempt_at_ms = Some(now);
-    d.sweep_at_ms = Some(now + deliver::SWEEP_GRACE_MS);
+    d.sweep_at_ms = Some(now + crate::model::delivery::SWEEP_GRACE_MS);
     deliveries::update(app.store.as_ref(), &d, version).await?;
     deliver::enqueue_now(app, std::slice::from_ref(&d)).await.map_err(|e| ApiError::unavailable(e.to_string()))?;
     Ok(d)

@@ -1,17 +1,15 @@
 //! `POST /v1/events`: one event or `{"events": [...]}`; 202 once durably queued.
 
 use crate::api::extract::{JsonBody, TenantId};
-use crate::app::App;
 use crate::error::ApiError;
-use crate::pipeline::ingest;
+use crate::pipeline::{ingest, Pipeline};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 pub async fn post_events(
-    State(app): State<Arc<App>>,
+    State(app): State<Pipeline>,
     TenantId(tenant): TenantId,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -28,7 +26,7 @@ pub async fn post_events(
             }
         },
     };
-    let events = ingest::parse_body(&body, &tenant, key.as_deref(), app.now_ms())?;
+    let events = ingest::parse_body(&app.products, &body, &tenant, key.as_deref(), app.now_ms())?;
     let accepted = ingest::accept(&app, events).await?;
     let ids: Vec<&str> = accepted.iter().map(|a| a.id.as_str()).collect();
     Ok((StatusCode::ACCEPTED, Json(json!({ "ids": ids, "events": accepted }))))

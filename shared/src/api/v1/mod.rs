@@ -1,13 +1,10 @@
-//! The v1 API, one module per resource.
+//! The v1 API of the pipeline and the destinations, one module per resource (each product adds
+//! its own routes through the product seam).
 
 pub mod admin;
-pub mod call_targets;
-pub mod callbacks;
-pub mod connections;
 pub mod deliveries;
 pub mod events;
-pub mod leads;
 pub mod signing_secret;
-pub mod triggers;
+pub mod sms_senders;
 pub mod twilio;
 pub mod webhooks;

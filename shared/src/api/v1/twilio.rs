@@ -1,14 +1,13 @@
 //! `POST /v1/twilio/status`: Twilio's message status callbacks for the SMS Ringhook sent.
 //!
 //! Twilio does not send our API key: the request is authenticated by `X-Twilio-Signature`,
-//! computed with the auth token of the connection named in the callback URL (which Ringhook
+//! computed with the auth token of the SMS sender named in the callback URL (which Ringhook
 //! wrote, together with the tenant, delivery and attempt, when it sent the message). The status
 //! is recorded on that attempt and shown in the delivery log.
 
 use crate::app::App;
+use crate::destinations::{sms_senders, sms_status, twilio};
 use crate::error::ApiError;
-use crate::notifications::model::Channel;
-use crate::notifications::{sms, store, twilio};
 use crate::repo::deliveries;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -43,7 +42,7 @@ pub async fn status(
         )
     };
     let tenant = q("tenant").ok_or_else(|| missing("tenant"))?;
-    let connection_id = q("connection").ok_or_else(|| missing("connection"))?;
+    let sender_id = q("sender").ok_or_else(|| missing("sender"))?;
     let delivery_id = q("delivery").ok_or_else(|| missing("delivery"))?;
     let attempt: u32 = q("attempt").and_then(|a| a.parse().ok()).ok_or_else(|| missing("attempt"))?;
     let params: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
@@ -53,13 +52,10 @@ pub async fn status(
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| forbidden("X-Twilio-Signature: required"))?;
-    let conn = store::connection(app.store.as_ref(), tenant, connection_id).await?.map(|c| c.value);
-    let Some((account_sid, auth_token)) = conn.as_ref().and_then(|c| match &c.channel {
-        Channel::Twilio { account_sid, auth_token } => Some((account_sid.clone(), auth_token.clone())),
-        Channel::Webhook { .. } => None,
-    }) else {
+    let Some(sender) = sms_senders::find(app.store.as_ref(), tenant, sender_id).await?.map(|s| s.value) else {
         return Err(forbidden("X-Twilio-Signature does not match"));
     };
+    let (account_sid, auth_token) = (sender.account_sid, sender.auth_token);
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/v1/twilio/status");
     let full_url = format!("{}{path_and_query}", app.settings.public_url.trim_end_matches('/'));
     if !twilio::verify(&auth_token, &full_url, &params, signature) {
@@ -68,7 +64,7 @@ pub async fn status(
 
     let p = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
     if p("AccountSid").is_some_and(|a| a != account_sid) {
-        return Err(forbidden("AccountSid: not the account of this connection"));
+        return Err(forbidden("AccountSid: not the account of this SMS sender"));
     }
     let message_sid = p("MessageSid")
         .or_else(|| p("SmsSid"))
@@ -79,12 +75,12 @@ pub async fn status(
     if deliveries::find(app.store.as_ref(), tenant, delivery_id).await?.is_none() {
         return Err(ApiError::not_found("delivery", delivery_id));
     }
-    sms::record(
+    sms_status::record(
         app.store.as_ref(),
         tenant,
         delivery_id,
         attempt,
-        connection_id,
+        sender_id,
         message_sid,
         status,
         p("ErrorCode").map(str::to_string),

@@ -5,10 +5,10 @@ use crate::api::extract::{JsonBody, TenantId};
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::{signing, ssrf};
+use crate::destinations::request::{mask_header, RESERVED_HEADERS};
 use crate::error::ApiError;
 use crate::model::webhook::{SigningSecret, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 use crate::model::{format_time, HeaderSpec, HttpMethod, Webhook, WebhookAuth};
-use crate::pipeline::deliver;
 use crate::repo::webhooks;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -71,7 +71,7 @@ pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
         Some(_) => return Err(invalid("headers: must be an object, a list, or key=value lines")),
     }
     for h in &out {
-        if deliver::RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(&h.name)) {
+        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(&h.name)) {
             return Err(invalid(format!(
                 "headers: {:?} is set by Ringhook on every request (Standard Webhooks) and cannot be replaced",
                 h.name
@@ -90,7 +90,7 @@ pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
 
 /// The webhook settings in a create or replace body. `existing` supplies what a replace may
 /// leave out (the password when it is omitted or sent back masked).
-fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<Webhook, ApiError> {
+pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<Webhook, ApiError> {
     let o = body.as_object().ok_or_else(|| invalid("the webhook must be a JSON object"))?;
     let url = match o.get("url") {
         Some(Value::String(u)) => {
@@ -122,7 +122,7 @@ fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<We
             let kept = w
                 .headers
                 .iter()
-                .find(|e| e.name.eq_ignore_ascii_case(&h.name) && deliver::mask_header(&e.name, &e.value) == h.value);
+                .find(|e| e.name.eq_ignore_ascii_case(&h.name) && mask_header(&e.name, &e.value) == h.value);
             if let Some(e) = kept {
                 h.value = e.value.clone();
             }
@@ -222,7 +222,7 @@ pub fn view(w: &Webhook) -> Value {
     v["headers"] = json!(w
         .headers
         .iter()
-        .map(|h| HeaderSpec { name: h.name.clone(), value: deliver::mask_header(&h.name, &h.value) })
+        .map(|h| HeaderSpec { name: h.name.clone(), value: mask_header(&h.name, &h.value) })
         .collect::<Vec<_>>());
     if let WebhookAuth::Basic { username, .. } = &w.auth {
         v["auth"] = json!({"type": "basic", "username": username, "password": MASK});

@@ -10,18 +10,17 @@ use super::model::{CallbackState, NotificationKind, Reminder, ReminderStatus};
 use super::notify::{self, Facts};
 use super::{rules, store};
 use crate::app::App;
-use crate::model::{format_time, Event};
-use crate::pipeline::deliver::DeliveryMessage;
-use crate::pipeline::PipelineError;
+use crate::error::PipelineError;
+use crate::model::{format_time, Delivery, Event};
 use crate::ports::{Item, StoreError};
 use crate::repo::{decode, deliveries, put_next};
 
 /// How long a claim lasts before another scheduler run may take the reminder over.
 pub const CLAIM_LEASE_MS: i64 = 5 * 60 * 1000;
 
-/// Fires one due reminder item; returns the delivery messages to queue (none when another run
-/// has it, or it was dropped).
-pub async fn fire(app: &App, item: Item, now: i64) -> Result<Vec<DeliveryMessage>, PipelineError> {
+/// Fires one due reminder item; returns the deliveries to queue (none when another run has it,
+/// or it was dropped).
+pub async fn fire(app: &App, item: Item, now: i64) -> Result<Vec<Delivery>, PipelineError> {
     let st = app.store.as_ref();
     let v = decode::<Reminder>(item)?;
     let mut r = v.value;
@@ -70,7 +69,7 @@ pub async fn fire(app: &App, item: Item, now: i64) -> Result<Vec<DeliveryMessage
     let event = Event {
         id: r.event_id.clone(),
         tenant_id: r.tenant_id.clone(),
-        event_type: super::callbacks::REGISTERED.to_string(),
+        event_type: super::events::REGISTERED.to_string(),
         payload: serde_json::Value::Null,
         time: format_time(r.due_at_ms),
         received_at_ms: r.due_at_ms,
@@ -82,7 +81,7 @@ pub async fn fire(app: &App, item: Item, now: i64) -> Result<Vec<DeliveryMessage
     finish(app, &r, claimed, now).await?;
     // Every one of them, including any a previous (dead) run created: a stale copy of a queue
     // message is dropped by the delivery worker.
-    Ok(ds.iter().map(DeliveryMessage::for_delivery).collect())
+    Ok(ds)
 }
 
 async fn finish(app: &App, r: &Reminder, claimed_version: u64, now: i64) -> Result<(), PipelineError> {
@@ -100,8 +99,8 @@ mod tests {
     use crate::app::{Ports, Settings};
     use crate::delivery::ssrf::DestinationPolicy;
     use crate::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
-    use crate::notifications::model::{Callback, Channel, Connection, ReminderStatus};
     use crate::ports::{ItemStore, ManualClock};
+    use crate::products::callbacks::model::{Callback, Channel, Connection, ReminderStatus};
     use crate::repo::get;
     use std::sync::Arc;
 
@@ -135,7 +134,7 @@ mod tests {
             name: "n".into(),
             kind: NotificationKind::Reminder,
             enabled: true,
-            channel: Channel::Webhook { url: "http://127.0.0.1:9/".into(), auth: Default::default(), headers: vec![] },
+            channel: Channel::Webhook { webhook_id: "wh_1".into() },
             created_at: "t".into(),
             updated_at: "t".into(),
         };

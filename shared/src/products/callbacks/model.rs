@@ -1,7 +1,6 @@
-//! The callback-notification domain: call targets, connections, callbacks, their reminders, and
-//! the SMS status Twilio reports back.
+//! The callback-notification domain: call targets, connections (notification kind → destination),
+//! callbacks and their reminders.
 
-use crate::model::{HeaderSpec, WebhookAuth};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -183,22 +182,23 @@ impl CallTarget {
     }
 }
 
-/// How a connection sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Where a connection sends: one of the tenant's destinations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "lowercase")]
 pub enum Channel {
-    /// The seed's webhook variants: no authentication, or Basic (username, password).
-    Webhook { url: String, auth: WebhookAuth, headers: Vec<HeaderSpec> },
-    /// SMS through the tenant's own Twilio account (Messages API).
+    /// An HTTP destination (`/v1/webhooks`): the seed's webhook variants, no auth or Basic.
+    Webhook {
+        #[serde(rename = "webhookId")]
+        webhook_id: String,
+    },
+    /// An SMS sender (`/v1/sms-senders`): the tenant's own Twilio account.
     Twilio {
-        #[serde(rename = "accountSid")]
-        account_sid: String,
-        #[serde(rename = "authToken")]
-        auth_token: String,
+        #[serde(rename = "smsSenderId")]
+        sender_id: String,
     },
 }
 
-/// One notification kind sent over one channel.
+/// One notification kind sent to one destination.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Connection {
@@ -385,31 +385,5 @@ pub struct Reminder {
     /// Deliveries created when it fired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub delivery_ids: Vec<String>,
-    pub updated_at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SmsStatusChange {
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    pub at: String,
-}
-
-/// The delivery status of one SMS (one attempt of a Twilio delivery), from Twilio's status
-/// callbacks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SmsStatus {
-    pub delivery_id: String,
-    pub attempt: u32,
-    pub connection_id: String,
-    pub message_sid: String,
-    /// The most advanced status reported (callbacks can arrive out of order).
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    pub history: Vec<SmsStatusChange>,
     pub updated_at: String,
 }

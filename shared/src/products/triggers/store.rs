@@ -1,10 +1,10 @@
-//! Triggers, plus a per-process cache of each tenant's compiled trigger set that is reloaded
-//! only when the tenant's `config_rev` moves.
+//! Storage of triggers, plus a per-process cache of each tenant's compiled trigger set that is
+//! reloaded only when the tenant's `config_rev` moves.
 
-use super::{decode, encode, get, keys, put_next, tenants};
+use super::{Trigger, TriggerInput, TriggerSet};
 use crate::model::format_time;
 use crate::ports::{Condition, ItemStore, QueryOpts, SkRange, StoreError};
-use crate::triggers::{Trigger, TriggerInput, TriggerSet};
+use crate::repo::{decode, encode, get, keys, put_next, tenants};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -2,6 +2,7 @@
 //! "Invalid JSON format", "Actions object error", "Invalid action parameters", "Error when saving trigger".
 
 use super::model::{Action, Condition, Operator, TriggerInput};
+use crate::model::event::is_valid_event_type;
 use serde_json::Value;
 
 pub const INVALID_JSON: &str = "Invalid JSON format";
@@ -18,19 +19,6 @@ pub struct TriggerError {
 
 fn err(error: &'static str, detail: impl Into<String>) -> TriggerError {
     TriggerError { error, detail: detail.into() }
-}
-
-/// Event type names are dot-separated lowercase words (`agent.wrap`,
-/// `outbound.lead.outcome.predictive`); any such name is accepted.
-pub fn is_valid_event_type(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    s.len() <= 128
-        && parts.len() >= 2
-        && parts.iter().all(|p| {
-            let mut chars = p.chars();
-            matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-                && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        })
 }
 
 /// A JSON scalar as the seed's string form; numbers and booleans are accepted and kept as text.

@@ -5,9 +5,9 @@ use crate::api::extract::{JsonBody, TenantId};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::model::format_time;
-use crate::notifications::model::{CallTarget, Messages, MetadataItem, ASAP_ENABLED_KEY, ASAP_TEXT_KEY};
-use crate::notifications::{render, store};
 use crate::ports::StoreError;
+use crate::products::callbacks::model::{CallTarget, Messages, MetadataItem, ASAP_ENABLED_KEY, ASAP_TEXT_KEY};
+use crate::products::callbacks::{render, store};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -190,7 +190,8 @@ fn parse_input(
         created_at: existing.map(|c| c.created_at.clone()).unwrap_or_else(|| now.clone()),
         updated_at: now,
     };
-    if ct.asap_reminder_enabled() && ct.text_for(crate::notifications::model::NotificationKind::AsapReminder).is_none()
+    if ct.asap_reminder_enabled()
+        && ct.text_for(crate::products::callbacks::model::NotificationKind::AsapReminder).is_none()
     {
         return Err(invalid(format!(
             "metadata: {ASAP_ENABLED_KEY} is \"true\" but there is no {ASAP_TEXT_KEY} item with the message to send"

@@ -199,7 +199,7 @@ impl TriggerSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::triggers::model::{Action, Condition, TriggerInput};
+    use crate::products::triggers::model::{Action, Condition, TriggerInput};
     use serde_json::json;
 
     fn trig(enabled: bool, conds: &[(&str, Operator, &str)]) -> CompiledTrigger {

@@ -9,8 +9,8 @@ use super::model::{Callback, CallbackState, CallbackType, NotificationKind, Outc
 use super::notify::{self, Facts};
 use super::{rules, store};
 use crate::app::App;
+use crate::error::PipelineError;
 use crate::model::{format_time, parse_time, Delivery, Event};
-use crate::pipeline::PipelineError;
 use crate::ports::StoreError;
 use crate::repo::put_next;
 use serde_json::{Map, Value};

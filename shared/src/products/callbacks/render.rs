@@ -171,7 +171,7 @@ pub fn envelope(f: &NotificationFacts<'_>, message: &str, webhook_name: &str, id
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notifications::model::{Messages, MetadataItem};
+    use crate::products::callbacks::model::{Messages, MetadataItem};
 
     fn target() -> CallTarget {
         CallTarget {

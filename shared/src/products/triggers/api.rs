@@ -1,19 +1,39 @@
 //! `/v1/triggers`: create, list, read, replace, delete — in the seed's shape and with the
-//! seed's validation error names.
+//! seed's validation error names; `GET /v1/leads/{id}`: where `lead.update.list` moved a lead.
 
+use super::leads::{self, Lead};
+use super::store as triggers;
+use super::validate::{INVALID_PARAMETERS, SAVE_ERROR};
+use super::{parse_trigger, Action, Trigger, TriggerInput};
 use crate::api::extract::{JsonBody, TenantId};
 use crate::api::v1::webhooks as webhooks_api;
 use crate::app::App;
 use crate::delivery::ssrf;
 use crate::error::ApiError;
-use crate::repo::{triggers, webhooks};
-use crate::triggers::validate::{INVALID_PARAMETERS, SAVE_ERROR};
-use crate::triggers::{parse_trigger, Action, Trigger, TriggerInput};
+use crate::product::RouteDoc;
+use crate::repo::webhooks;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/triggers", get(list).post(create))
+        .route("/v1/triggers/{id}", get(get_one).put(replace).delete(delete))
+        .route("/v1/leads/{id}", get(get_lead))
+}
+
+pub const ROUTES: &[RouteDoc] = &[
+    ("get", "/v1/triggers", "List triggers", 200),
+    ("post", "/v1/triggers", "Create a trigger", 201),
+    ("get", "/v1/triggers/{id}", "Read a trigger", 200),
+    ("put", "/v1/triggers/{id}", "Replace a trigger", 200),
+    ("delete", "/v1/triggers/{id}", "Delete a trigger", 204),
+    ("get", "/v1/leads/{id}", "Where lead.update.list moved a lead", 200),
+];
 
 /// Validates the body, then what needs storage or settings: referenced webhooks must exist,
 /// inline URLs must be allowed destinations.
@@ -106,4 +126,12 @@ pub async fn delete(
     } else {
         Err(ApiError::not_found("trigger", &id))
     }
+}
+
+pub async fn get_lead(
+    State(app): State<Arc<App>>,
+    TenantId(tenant): TenantId,
+    Path(id): Path<String>,
+) -> Result<Json<Lead>, ApiError> {
+    leads::find(app.store.as_ref(), &tenant, &id).await?.map(Json).ok_or_else(|| ApiError::not_found("lead", &id))
 }

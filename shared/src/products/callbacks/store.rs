@@ -1,12 +1,12 @@
-//! Storage of call targets, connections, callbacks, reminders and SMS statuses, on the
+//! Storage of call targets, connections, callbacks and reminders, on the
 //! `ItemStore` (keys in `repo::keys`).
 
-use super::model::{CallTarget, Callback, Connection, NotificationKind, Reminder, SmsStatus};
+use super::model::{CallTarget, Callback, Connection, NotificationKind, Reminder};
 use crate::ports::{Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
 use crate::repo::{decode, encode, get, keys, put_next, Versioned};
 use serde::de::DeserializeOwned;
 
-/// Callbacks, finished reminders and SMS statuses are kept this long after their last change.
+/// Callbacks and finished reminders are kept this long after their last change.
 pub const RETENTION_SECS: i64 = 30 * 24 * 3600;
 
 async fn list_all<T: DeserializeOwned>(store: &dyn ItemStore, pk: &str) -> Result<Vec<T>, StoreError> {
@@ -141,42 +141,5 @@ pub async fn reminders_of(
         .await?
         .into_iter()
         .map(decode)
-        .collect()
-}
-
-// --- SMS statuses ---
-
-pub async fn sms_status(
-    store: &dyn ItemStore,
-    tenant: &str,
-    delivery: &str,
-    attempt: u32,
-) -> Result<Option<Versioned<SmsStatus>>, StoreError> {
-    get(store, &keys::sms_statuses(tenant), &keys::sms_status_sk(delivery, attempt)).await
-}
-
-pub async fn put_sms_status(
-    store: &dyn ItemStore,
-    tenant: &str,
-    s: &SmsStatus,
-    read_version: Option<u64>,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    let item = encode(keys::sms_statuses(tenant), keys::sms_status_sk(&s.delivery_id, s.attempt), s)
-        .with_ttl(Some(now_ms / 1000 + RETENTION_SECS));
-    put_next(store, item, read_version).await
-}
-
-/// Every SMS status recorded for one delivery, by attempt.
-pub async fn sms_statuses_of(
-    store: &dyn ItemStore,
-    tenant: &str,
-    delivery: &str,
-) -> Result<Vec<SmsStatus>, StoreError> {
-    store
-        .query(&keys::sms_statuses(tenant), SkRange::Prefix(format!("{delivery}#")), QueryOpts::default())
-        .await?
-        .into_iter()
-        .map(|i| decode(i).map(|v| v.value))
         .collect()
 }

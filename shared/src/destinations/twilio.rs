@@ -1,4 +1,4 @@
-//! Twilio's Messages API (the request an SMS notification sends) and its webhook signature
+//! Twilio's Messages API (the request an SMS delivery sends) and its webhook signature
 //! (`X-Twilio-Signature`, checked on status callbacks).
 
 use base64::Engine;
@@ -16,11 +16,11 @@ pub fn is_account_sid(s: &str) -> bool {
 }
 
 /// Where Twilio reports the message's status: back to this deployment, naming the delivery
-/// attempt it belongs to and the connection whose auth token signs it.
-pub fn status_callback_url(public_url: &str, tenant: &str, connection: &str, delivery: &str, attempt: u32) -> String {
+/// attempt it belongs to and the SMS sender whose auth token signs it.
+pub fn status_callback_url(public_url: &str, tenant: &str, sender: &str, delivery: &str, attempt: u32) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("tenant", tenant)
-        .append_pair("connection", connection)
+        .append_pair("sender", sender)
         .append_pair("delivery", delivery)
         .append_pair("attempt", &attempt.to_string())
         .finish();
@@ -113,8 +113,8 @@ mod tests {
         assert!(!is_account_sid("AC0123456789abcdef0123456789abcde"));
         assert!(!is_account_sid("SK0123456789abcdef0123456789abcdef"));
         assert_eq!(
-            status_callback_url("http://h:1/", "ten_1", "con_2", "dlv_3", 2),
-            "http://h:1/v1/twilio/status?tenant=ten_1&connection=con_2&delivery=dlv_3&attempt=2"
+            status_callback_url("http://h:1/", "ten_1", "sms_2", "dlv_3", 2),
+            "http://h:1/v1/twilio/status?tenant=ten_1&sender=sms_2&delivery=dlv_3&attempt=2"
         );
         assert_eq!(
             message_form("+1 3", "+2", "Hi & bye", "http://x/?a=1"),

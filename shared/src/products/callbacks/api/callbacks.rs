@@ -5,7 +5,7 @@ use crate::api::extract::TenantId;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::model::format_time;
-use crate::notifications::store;
+use crate::products::callbacks::store;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};

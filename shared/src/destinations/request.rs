@@ -1,0 +1,287 @@
+//! Building the request of one attempt, in one place, from the delivery's destination (as it is
+//! configured now) and its rendered body: JSON to an HTTP destination or an inline URL, signed
+//! with Standard Webhooks headers; a Messages API call for an SMS sender.
+
+use super::{sms_senders, twilio};
+use crate::app::App;
+use crate::delivery::sender::OutgoingRequest;
+use crate::delivery::{signing, ssrf};
+use crate::model::webhook::DEFAULT_TIMEOUT_MS;
+use crate::model::{Delivery, DeliveryTarget, HeaderSpec, SmsBody, WebhookAuth};
+use crate::ports::StoreError;
+use crate::repo::{signing_secrets, webhooks};
+use base64::Engine;
+use std::time::Duration;
+
+/// The request one attempt sends, and the status codes that count as success.
+pub struct Prepared {
+    pub request: OutgoingRequest,
+    pub success_codes: Vec<u16>,
+}
+
+/// Why an attempt was not sent at all; never retried.
+#[derive(Debug)]
+pub struct Refusal(pub String);
+
+/// Why no request could be built for an attempt.
+#[derive(Debug)]
+pub enum PrepareError {
+    /// Sending is refused (destination forbidden or deleted…): the attempt is logged and the
+    /// delivery fails.
+    Refused(Refusal),
+    /// Storage could not be read: nothing is claimed, the queue message is retried later.
+    Unavailable(StoreError),
+}
+
+impl From<Refusal> for PrepareError {
+    fn from(r: Refusal) -> Self {
+        PrepareError::Refused(r)
+    }
+}
+
+impl From<StoreError> for PrepareError {
+    fn from(e: StoreError) -> Self {
+        PrepareError::Unavailable(e)
+    }
+}
+
+/// Builds the request for the delivery's destination, as configured now.
+pub async fn build(app: &App, d: &Delivery, now_ms: i64) -> Result<Prepared, PrepareError> {
+    match &d.target {
+        DeliveryTarget::Url { url } => {
+            // Inline URLs have no webhook to hold a secret: they are signed with the tenant's.
+            let secrets = signing_secrets::ensure(app.store.as_ref(), &d.tenant_id).await?;
+            let body = serde_json::to_vec(&d.payload).expect("json serializes");
+            let headers = standard_headers(d, now_ms, &body, &secrets.active(now_ms), "application/json");
+            let request = OutgoingRequest {
+                method: "POST".into(),
+                url: checked_url(app, url).await?,
+                headers,
+                body,
+                timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
+            };
+            Ok(Prepared { request, success_codes: vec![] })
+        }
+        DeliveryTarget::Webhook { webhook_id } => {
+            let w = webhooks::find(app.store.as_ref(), &d.tenant_id, webhook_id)
+                .await?
+                .ok_or_else(|| Refusal(format!("webhook {webhook_id} no longer exists")))?
+                .value;
+            let body = serde_json::to_vec(&d.payload).expect("json serializes");
+            let mut headers = standard_headers(d, now_ms, &body, &w.active_secrets(now_ms), "application/json");
+            apply_custom_headers(&mut headers, &w.headers);
+            if let WebhookAuth::Basic { username, password } = &w.auth {
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+                headers.push(("authorization".into(), basic_auth(username, password)));
+            }
+            let request = OutgoingRequest {
+                method: w.method.as_str().into(),
+                url: checked_url(app, &w.url).await?,
+                headers,
+                body,
+                timeout: Duration::from_millis(w.timeout_ms),
+            };
+            Ok(Prepared { request, success_codes: w.success_codes.clone() })
+        }
+        DeliveryTarget::Sms { sender_id } => {
+            let s = sms_senders::find(app.store.as_ref(), &d.tenant_id, sender_id)
+                .await?
+                .ok_or_else(|| Refusal(format!("SMS sender {sender_id} no longer exists")))?
+                .value;
+            let sms: SmsBody = serde_json::from_value(d.payload.clone())
+                .map_err(|e| Refusal(format!("the SMS body is malformed: {e}")))?;
+            let from = match (sms.from.is_empty(), &s.from) {
+                (false, _) => sms.from,
+                (true, Some(f)) => f.clone(),
+                (true, None) => {
+                    return Err(Refusal(format!(
+                        "no From number: the SMS names none and sender {sender_id} has no default"
+                    ))
+                    .into())
+                }
+            };
+            let status_callback =
+                twilio::status_callback_url(&app.settings.public_url, &d.tenant_id, sender_id, &d.id, d.attempts + 1);
+            let form = twilio::message_form(&sms.to, &from, &sms.body, &status_callback);
+            let headers = vec![
+                ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
+                ("accept".to_string(), "application/json".to_string()),
+                ("authorization".to_string(), basic_auth(&s.account_sid, &s.auth_token)),
+            ];
+            let url = checked_url(app, &twilio::messages_url(&app.settings.twilio_base_url, &s.account_sid)).await?;
+            let request = OutgoingRequest {
+                method: "POST".into(),
+                url,
+                headers,
+                body: form.into_bytes(),
+                timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
+            };
+            Ok(Prepared { request, success_codes: vec![] })
+        }
+    }
+}
+
+pub fn basic_auth(username: &str, password: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
+}
+
+/// Standard Webhooks headers: the delivery id is stable across attempts; signed with every
+/// active secret (during a rotation, old and new).
+pub fn standard_headers(
+    d: &Delivery,
+    now_ms: i64,
+    body: &[u8],
+    secrets: &[&str],
+    content_type: &str,
+) -> Vec<(String, String)> {
+    let ts = now_ms.div_euclid(1000);
+    let mut h = vec![
+        ("content-type".to_string(), content_type.to_string()),
+        ("webhook-id".to_string(), d.id.clone()),
+        ("webhook-timestamp".to_string(), ts.to_string()),
+    ];
+    if !secrets.is_empty() {
+        match signing::signature_header(secrets, &d.id, ts, body) {
+            Ok(sig) => h.push(("webhook-signature".to_string(), sig)),
+            Err(e) => tracing::error!(delivery = %d.id, error = %e, "could not sign; sending unsigned"),
+        }
+    }
+    h
+}
+
+/// Headers a webhook's own headers cannot replace: the Standard Webhooks trio.
+pub const RESERVED_HEADERS: [&str; 3] = [signing::HEADER_ID, signing::HEADER_TIMESTAMP, signing::HEADER_SIGNATURE];
+
+/// User headers override ours by name (except the reserved Standard Webhooks headers); a value
+/// of exactly `{id}` becomes a fresh unique id.
+pub fn apply_custom_headers(headers: &mut Vec<(String, String)>, custom: &[HeaderSpec]) {
+    for c in custom {
+        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(c.name.trim())) {
+            continue;
+        }
+        let value = if c.value.trim() == "{id}" { uuid::Uuid::new_v4().to_string() } else { c.value.clone() };
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&c.name));
+        headers.push((c.name.clone(), value));
+    }
+}
+
+/// Headers that carry credentials are logged and shown masked.
+pub fn mask_header(name: &str, value: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    let secret = ["authorization", "signature", "token", "secret", "password", "api-key", "apikey", "cookie"]
+        .iter()
+        .any(|s| n.contains(s));
+    if !secret {
+        return value.to_string();
+    }
+    match value.split_once(' ') {
+        Some((scheme, _)) if n == "authorization" => format!("{scheme} ****"),
+        _ => "****".to_string(),
+    }
+}
+
+/// The SSRF rules at send time: literal addresses are checked here, names after resolving
+/// (and again by the client's resolver at connect, against DNS rebinding).
+async fn checked_url(app: &App, url: &str) -> Result<String, Refusal> {
+    let parsed = ssrf::check_url_at_creation(url, &app.settings.destinations).map_err(|e| Refusal(e.to_string()))?;
+    if let Some(url::Host::Domain(host)) = parsed.host() {
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        // Only a refusal stops here; a name that does not resolve (now) is a failed attempt,
+        // retried by the policy, when the client tries to connect.
+        if let Err(e @ ssrf::DestinationError::Refused { .. }) =
+            ssrf::resolve_checked(host, port, &app.settings.destinations).await
+        {
+            return Err(Refusal(e.to_string()));
+        }
+    }
+    Ok(parsed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{Ports, Settings};
+    use crate::delivery::retry::RetryPolicy;
+    use crate::delivery::ssrf::DestinationPolicy;
+    use crate::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
+    use crate::model::Event;
+    use crate::ports::ManualClock;
+    use serde_json::Value;
+    use sms_senders::SmsSender;
+    use std::sync::Arc;
+
+    const T0: i64 = 1_729_093_635_000;
+
+    fn app(name: &str) -> (Arc<App>, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ringhook-request-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = Db::open_dir(&dir).expect("open sqlite");
+        let clock = Arc::new(ManualClock::new(T0));
+        let ports = Ports {
+            store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
+            queue: Arc::new(SqliteQueue::new(db.clone(), clock.clone(), 5)),
+            bus: Arc::new(SqliteBus::new(db, clock.clone())),
+            clock: clock.clone(),
+            manual_clock: Some(clock),
+        };
+        let mut settings = Settings::new(DestinationPolicy::loopback());
+        settings.twilio_base_url = "http://127.0.0.1:9".into();
+        (App::new(ports, settings), dir)
+    }
+
+    fn sms(to: &str, from: &str) -> Delivery {
+        let event = Event {
+            id: "evt".into(),
+            tenant_id: "ten".into(),
+            event_type: "t.t".into(),
+            payload: Value::Null,
+            time: String::new(),
+            received_at_ms: T0,
+        };
+        let body = SmsBody { to: to.into(), from: from.into(), body: "hi".into() };
+        let target = DeliveryTarget::Sms { sender_id: "sms_1".into() };
+        Delivery::new(&event, "dlv_1".into(), target, serde_json::json!(body), RetryPolicy::SingleRetry, T0)
+    }
+
+    fn form(p: &Prepared) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(&p.request.body).into_owned().collect()
+    }
+
+    #[tokio::test]
+    async fn an_sms_uses_the_senders_default_from_only_when_it_names_none() {
+        let (app, dir) = app("from");
+        let mut sender = SmsSender {
+            id: "sms_1".into(),
+            name: "n".into(),
+            account_sid: "AC0123456789abcdef0123456789abcdef".into(),
+            auth_token: "tok".into(),
+            from: Some("+15550001111".into()),
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        sms_senders::put(app.store.as_ref(), "ten", &sender, None).await.unwrap();
+        let p = build(&app, &sms("+1333", ""), T0).await.unwrap();
+        let f = form(&p);
+        assert!(f.contains(&("From".into(), "+15550001111".into())), "{f:?}");
+        assert!(f.iter().any(|(k, v)| k == "StatusCallback" && v.contains("sender=sms_1")), "{f:?}");
+        assert_eq!(
+            p.request.url,
+            "http://127.0.0.1:9/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
+        );
+        let p = build(&app, &sms("+1333", "+1444"), T0).await.unwrap();
+        assert!(form(&p).contains(&("From".into(), "+1444".into())));
+
+        sender.from = None;
+        sms_senders::put(app.store.as_ref(), "ten", &sender, Some(1)).await.unwrap();
+        match build(&app, &sms("+1333", ""), T0).await {
+            Err(PrepareError::Refused(Refusal(r))) => assert!(r.contains("no From number"), "{r}"),
+            _ => panic!("an SMS with no From anywhere is refused"),
+        }
+        sms_senders::delete(app.store.as_ref(), "ten", "sms_1").await.unwrap();
+        match build(&app, &sms("+1333", "+1444"), T0).await {
+            Err(PrepareError::Refused(Refusal(r))) => assert!(r.contains("no longer exists"), "{r}"),
+            _ => panic!("a deleted sender is refused"),
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

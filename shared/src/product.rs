@@ -1,0 +1,128 @@
+//! The seam between the pipeline and the products (triggers, callback notifications, …).
+//!
+//! A product is a folder under `products/` with one value implementing [`Product`]: the event
+//! types it handles, how it checks their payloads on arrival, what evaluating an event does
+//! (state changes, deliveries to create, bus events), what it does with its due items on a
+//! scheduler tick, whether a delivery it made is still wanted when its attempt comes, and the
+//! API routes it adds. The pipeline (`ingest`, `evaluate`, `deliver`, `scheduler`) and the router
+//! know only this trait and the [`Products`] registry; adding a product is a new folder and one
+//! line in `products::defaults`.
+
+use crate::app::App;
+use crate::error::PipelineError;
+use crate::model::{Delivery, Event};
+use crate::ports::{BusEvent, Item, StoreError};
+use async_trait::async_trait;
+use axum::Router;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// What evaluating one event does besides the product's own state changes: the deliveries to
+/// create and queue, and the events to publish on the bus. Returned, not performed, so the
+/// pipeline writes every product's deliveries for an event together.
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub deliveries: Vec<Delivery>,
+    pub bus_events: Vec<BusEvent>,
+}
+
+impl Effects {
+    pub fn extend(&mut self, other: Effects) {
+        self.deliveries.extend(other.deliveries);
+        self.bus_events.extend(other.bus_events);
+    }
+}
+
+/// One route of the OpenAPI document: (method, path, summary, success status).
+pub type RouteDoc = (&'static str, &'static str, &'static str, u16);
+
+#[async_trait]
+pub trait Product: Send + Sync + 'static {
+    /// A short stable name, stored on the deliveries the product makes (`Delivery::product`).
+    fn name(&self) -> &'static str;
+
+    /// Whether [`Product::evaluate`] wants events of this type.
+    fn handles(&self, event_type: &str) -> bool;
+
+    /// Checks an event's payload when it is accepted (`POST /v1/events`); the error names the
+    /// field relative to the payload (`callbackId: required …`).
+    fn validate(&self, _event_type: &str, _payload: &Value) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Evaluates a batch of events this product handles; one result per event, in order. Must
+    /// be idempotent: an event evaluated twice (a redelivered queue message) acts once and
+    /// returns the same deliveries (same ids). The default evaluates them one by one.
+    async fn evaluate(&self, app: &App, events: &[&Event]) -> Vec<Result<Effects, PipelineError>> {
+        futures::future::join_all(events.iter().map(|e| self.on_event(app, e))).await
+    }
+
+    /// Evaluates one event (used by the default [`Product::evaluate`]).
+    async fn on_event(&self, _app: &App, _event: &Event) -> Result<Effects, PipelineError> {
+        Ok(Effects::default())
+    }
+
+    /// The kinds of due item this product owns: the last `#` segment of their partition key
+    /// (`{tenant}#REMINDER` → `REMINDER`). The scheduler hands them to [`Product::on_due`].
+    fn due_kinds(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A due item's time came (claims are the product's: two overlapping ticks may both call
+    /// this). Returns the deliveries it created, which the scheduler queues.
+    async fn on_due(&self, _app: &App, _item: Item, _now_ms: i64) -> Result<Vec<Delivery>, PipelineError> {
+        Ok(vec![])
+    }
+
+    /// Asked before each attempt of a delivery this product made: `Some(reason)` refuses the
+    /// attempt (logged with the reason; the delivery fails). Storage errors leave the attempt
+    /// unclaimed, to be tried again.
+    async fn check_send(&self, _app: &App, _delivery: &Delivery) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+
+    /// The API routes the product adds (merged into the one router).
+    fn routes(&self) -> Router<Arc<App>> {
+        Router::new()
+    }
+
+    /// Those routes, for the OpenAPI document.
+    fn route_docs(&self) -> &'static [RouteDoc] {
+        &[]
+    }
+}
+
+/// The products a process runs, in the order their effects are applied.
+#[derive(Clone, Default)]
+pub struct Products(Arc<Vec<Arc<dyn Product>>>);
+
+impl Products {
+    pub fn new(products: Vec<Arc<dyn Product>>) -> Self {
+        Self(Arc::new(products))
+    }
+
+    /// These products and one more.
+    pub fn with(&self, product: Arc<dyn Product>) -> Self {
+        let mut v = self.0.as_ref().clone();
+        v.push(product);
+        Self::new(v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Product>> {
+        self.0.iter()
+    }
+
+    pub fn named(&self, name: &str) -> Option<&Arc<dyn Product>> {
+        self.0.iter().find(|p| p.name() == name)
+    }
+
+    /// Every product's check of an arriving event's payload.
+    pub fn validate(&self, event_type: &str, payload: &Value) -> Result<(), String> {
+        self.0.iter().filter(|p| p.handles(event_type)).try_for_each(|p| p.validate(event_type, payload))
+    }
+
+    /// The product that owns due items of `kind`.
+    pub fn owner_of_due(&self, kind: &str) -> Option<&Arc<dyn Product>> {
+        self.0.iter().find(|p| p.due_kinds().contains(&kind))
+    }
+}
