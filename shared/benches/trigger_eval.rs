@@ -6,6 +6,11 @@
 //! lists with and without spaces, numeric `>=` on `lead.totalAttempts`, dot paths into nested
 //! objects, 2–3 conditions on some, ~10% disabled, and a few (1 in 250, at least one) that match.
 //!
+//! The same rule sets also run through the `quamina` crate (a Rust port of quamina, the Go
+//! event-pattern matcher), parsing included, as the reference. quamina compares numbers only
+//! with JSON numbers, so it is given the event with `lead.totalAttempts` as the number 1 (the
+//! seed sends the string "1", which Ringhook reads as a number).
+//!
 //! Run: `cargo bench -p ringhook-shared --bench trigger_eval -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -117,12 +122,53 @@ fn seed_event() -> (String, Value) {
     (raw, v)
 }
 
+const SIZES: [usize; 5] = [10, 100, 1_000, 10_000, 100_000];
+
+/// Trigger `t` as a quamina pattern: each condition's path as nested objects, `=`/`in` as the
+/// list of accepted strings, `>=` as a numeric match.
+fn quamina_pattern(t: &Trigger) -> String {
+    let mut pattern = serde_json::Map::new();
+    for c in &t.spec.conditions {
+        let parts: Vec<&str> = c.reference.split('.').collect();
+        let mut node = &mut pattern;
+        for p in &parts[..parts.len() - 1] {
+            node =
+                node.entry(p.to_string()).or_insert_with(|| Value::Object(Default::default())).as_object_mut().unwrap();
+        }
+        let accepted = match c.operator {
+            Operator::Eq => serde_json::json!([c.value]),
+            Operator::In => Value::Array(c.value.split(',').map(|v| Value::String(v.trim().to_string())).collect()),
+            Operator::Ge => serde_json::json!([{"numeric": [">=", c.value.parse::<f64>().unwrap()]}]),
+            other => panic!("the bench's mix has no {other:?}"),
+        };
+        node.insert(parts[parts.len() - 1].to_string(), accepted);
+    }
+    Value::Object(pattern).to_string()
+}
+
+fn quamina_for(ts: &[Trigger]) -> quamina::Quamina<String> {
+    let mut q = quamina::Quamina::new();
+    for t in ts.iter().filter(|t| t.spec.enabled) {
+        q.add_pattern(t.id.clone(), &quamina_pattern(t)).expect("the pattern is valid");
+    }
+    q
+}
+
 fn bench(c: &mut Criterion) {
     let (raw, event) = seed_event();
     let payload = event["payload"].clone();
+    let mut numeric_event = event.clone();
+    numeric_event["payload"]["lead"]["totalAttempts"] = serde_json::json!(1);
+    let quamina_event = numeric_event["payload"].to_string().into_bytes();
+
+    // Index memory at each size (printed once, for docs/performance.md).
+    for n in SIZES {
+        let set = TriggerSet::new(triggers(n));
+        println!("index memory, {n} triggers: {} KiB", set.index_bytes() / 1024);
+    }
 
     let mut g = c.benchmark_group("matching");
-    for n in [10usize, 100, 1_000, 10_000] {
+    for n in SIZES {
         let set = TriggerSet::new(triggers(n));
         let expected = n.div_ceil(250);
         assert_eq!(set.matching("agent.wrap", &payload).count(), expected, "{n} triggers");
@@ -133,9 +179,41 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
+    // The reference: the same rules in quamina, which always parses the event bytes itself.
+    // quamina 0.7 panics inside its automaton arena when 10,000 of these patterns are added,
+    // so the reference stops at 1,000.
+    let mut g = c.benchmark_group("quamina_parse_and_match");
+    for n in [10usize, 100, 1_000] {
+        let ts = triggers(n);
+        let q = quamina_for(&ts);
+        let expected = n.div_ceil(250);
+        assert_eq!(q.matches_for_event(&quamina_event).unwrap().len(), expected, "quamina, {n} triggers");
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &q, |b, q| {
+            b.iter(|| q.matches_for_event(black_box(&quamina_event)).unwrap().len())
+        });
+    }
+    g.finish();
+
+    // Ringhook's side of the same comparison: parse the payload bytes, then match.
+    let payload_text = payload.to_string();
+    let mut g = c.benchmark_group("parse_and_match");
+    for n in SIZES {
+        let set = TriggerSet::new(triggers(n));
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &set, |b, set| {
+            b.iter(|| {
+                let v: Value = serde_json::from_str(black_box(&payload_text)).unwrap();
+                set.matching("agent.wrap", &v).count()
+            })
+        });
+    }
+    g.finish();
+
     // What an evaluator pays on a cache miss: compiling the tenant's triggers.
     let mut g = c.benchmark_group("compile");
-    for n in [100usize, 1_000] {
+    g.sample_size(10);
+    for n in [100usize, 1_000, 100_000] {
         let ts = triggers(n);
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &ts, |b, ts| {

@@ -1,5 +1,7 @@
 //! Evaluating triggers against an event. Conditions are compiled once (path split, numbers
-//! parsed, `in` lists split) so evaluation is a walk over the payload and a few comparisons.
+//! parsed, `in` lists split); a trigger set also builds a matching index (`index`), so an event
+//! is checked only against the triggers whose most selective condition it satisfies.
+//! [`CompiledTrigger::matches`] — every condition, one by one — is the reference semantics.
 
 use super::model::{Operator, Trigger};
 use serde_json::Value;
@@ -8,11 +10,13 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::index::MatchIndex;
+
 /// One side of a comparison: the string form, and its number when it reads as one.
 #[derive(Debug, Clone)]
-struct Scalar {
-    text: String,
-    number: Option<f64>,
+pub(super) struct Scalar {
+    pub(super) text: String,
+    pub(super) number: Option<f64>,
 }
 
 impl Scalar {
@@ -23,7 +27,7 @@ impl Scalar {
 
 /// The seed compares string values; when both sides read as numbers they compare as numbers
 /// ("10" > "9", "3" = "3.0").
-fn parse_number(s: &str) -> Option<f64> {
+pub(super) fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
     if t.is_empty() {
         return None;
@@ -39,22 +43,22 @@ fn compare(left: &str, left_num: Option<f64>, right: &Scalar) -> Ordering {
 }
 
 #[derive(Debug, Clone)]
-struct CompiledCondition {
+pub(super) struct CompiledCondition {
     path: Vec<String>,
     /// The path's index among its trigger set's distinct paths (see `TriggerSet::matching`).
-    slot: usize,
-    operator: Operator,
-    value: Scalar,
+    pub(super) slot: usize,
+    pub(super) operator: Operator,
+    pub(super) value: Scalar,
     /// For `in`: the comma list, each item trimmed ("215, 223" and "215,223" are the same).
-    list: Vec<Scalar>,
+    pub(super) list: Vec<Scalar>,
 }
 
 /// What a reference found in the payload, ready to compare: its string form and its number
 /// when it reads as one. Worked out once per event and path, however many conditions use it.
 #[derive(Debug, Clone)]
-struct Found<'a> {
-    text: Cow<'a, str>,
-    number: Option<f64>,
+pub(super) struct Found<'a> {
+    pub(super) text: Cow<'a, str>,
+    pub(super) number: Option<f64>,
 }
 
 impl<'a> Found<'a> {
@@ -108,7 +112,7 @@ pub fn resolve<'a>(mut v: &'a Value, path: &[String]) -> Option<&'a Value> {
 #[derive(Debug, Clone)]
 pub struct CompiledTrigger {
     pub trigger: Arc<Trigger>,
-    conditions: Vec<CompiledCondition>,
+    pub(super) conditions: Vec<CompiledCondition>,
 }
 
 impl CompiledTrigger {
@@ -134,11 +138,13 @@ impl CompiledTrigger {
     }
 }
 
-/// The triggers of one event type, and the distinct references their conditions use.
+/// The triggers of one event type, the distinct references their conditions use, and the
+/// matching index over them.
 #[derive(Debug, Clone, Default)]
 struct TypeGroup {
     paths: Vec<Vec<String>>,
     triggers: Vec<CompiledTrigger>,
+    index: MatchIndex,
 }
 
 /// A tenant's triggers indexed by event type.
@@ -163,6 +169,9 @@ impl TriggerSet {
             }
             group.triggers.push(compiled);
         }
+        for g in by_type.values_mut() {
+            g.index = MatchIndex::build(&g.triggers, g.paths.len());
+        }
         Self { by_type }
     }
 
@@ -174,25 +183,40 @@ impl TriggerSet {
         self.len() == 0
     }
 
-    /// The triggers of `event_type` that fire for `payload`, in a stable order. Each distinct
-    /// reference is looked up in the payload (and read as a number) once, when a condition
-    /// first needs it, not once per condition.
+    /// Bytes the matching indexes hold (beyond the triggers themselves), for capacity planning.
+    pub fn index_bytes(&self) -> usize {
+        self.by_type.values().map(|g| g.index.heap_bytes()).sum()
+    }
+
+    /// The triggers of `event_type` that fire for `payload`, in the order they were given. Each
+    /// distinct reference is looked up in the payload (and read as a number) once; only
+    /// the triggers whose anchor condition the event satisfies are checked further.
     pub fn matching<'a>(
         &'a self,
         event_type: &str,
         payload: &'a Value,
     ) -> impl Iterator<Item = &'a CompiledTrigger> + 'a {
-        let group = self.by_type.get(event_type);
-        let mut found: Vec<Option<Option<Found<'a>>>> = vec![None; group.map_or(0, |g| g.paths.len())];
-        group.into_iter().flat_map(|g| g.triggers.iter().map(move |t| (g, t))).filter_map(move |(g, t)| {
-            let fires = t.trigger.spec.enabled
-                && t.conditions.iter().all(|c| {
-                    let slot = &mut found[c.slot];
-                    let f = slot.get_or_insert_with(|| Found::of(payload, &g.paths[c.slot]));
+        let mut out: Vec<&'a CompiledTrigger> = Vec::new();
+        if let Some(g) = self.by_type.get(event_type) {
+            // Anchored references first (the candidates depend on them), the rest when a
+            // candidate's other conditions need them.
+            let mut found: Vec<Option<Option<Found<'a>>>> = vec![None; g.paths.len()];
+            for &slot in g.index.anchored_slots() {
+                found[slot] = Some(Found::of(payload, &g.paths[slot]));
+            }
+            let candidates = g.index.candidates(|slot| found[slot].as_ref().and_then(Option::as_ref));
+            for i in candidates {
+                let t = &g.triggers[i as usize];
+                let fires = t.conditions.iter().all(|c| {
+                    let f = found[c.slot].get_or_insert_with(|| Found::of(payload, &g.paths[c.slot]));
                     c.holds_for(f.as_ref())
                 });
-            fires.then_some(t)
-        })
+                if fires {
+                    out.push(t);
+                }
+            }
+        }
+        out.into_iter()
     }
 }
 
@@ -298,5 +322,85 @@ mod tests {
         assert_eq!(together, one_by_one);
         assert_eq!(together, ["t0", "t2", "t4", "t6", "t8"]);
         assert_eq!(set.matching("other.type", &p).count(), 0);
+    }
+
+    /// The property the matching index must keep: on random trigger sets and random events,
+    /// the set picks exactly the triggers that match one by one (the reference semantics), in
+    /// order. Values mix numbers in several spellings, numeric-looking text, plain text and
+    /// booleans, so numeric-vs-text comparison is exercised on every operator.
+    #[test]
+    fn the_index_matches_like_the_engine_on_random_sets() {
+        use Operator::*;
+        struct Lcg(u64);
+        impl Lcg {
+            fn next(&mut self) -> usize {
+                self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (self.0 >> 33) as usize
+            }
+            fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+                &xs[self.next() % xs.len()]
+            }
+        }
+        const PATHS: [&str; 5] = ["a", "b", "lead.n", "lead.s", "arr.1"];
+        const VALUES: [&str; 22] = [
+            "3", "3.0", "03", "-0", "0", "10", "9", "1e1", " 3", "abc", "abd", "ab", "", "true", "false", "-2.5",
+            "x y", "Z", "10.5", "100", "2", "b",
+        ];
+        const OPS: [Operator; 6] = [Eq, Gt, Lt, Ge, Le, In];
+        let json_value = |rng: &mut Lcg| -> Value {
+            match rng.next() % 4 {
+                0 => json!(rng.pick(&[3, 0, 10, 9, -2, 100, 2])),
+                1 => json!(rng.pick(&[3.0, 10.5, -2.5, 0.5])),
+                2 => json!(rng.pick(&[true, false])),
+                _ => json!(rng.pick(&VALUES)),
+            }
+        };
+        let mut rng = Lcg(0x1de_a5e7);
+        for round in 0..300 {
+            let n = 1 + rng.next() % 60;
+            let triggers: Vec<Trigger> = (0..n)
+                .map(|i| {
+                    let n_conds = rng.next() % 4;
+                    let conds: Vec<(String, Operator, String)> = (0..n_conds)
+                        .map(|_| {
+                            let op = *rng.pick(&OPS);
+                            let value = if op == In {
+                                let k = 1 + rng.next() % 3;
+                                (0..k).map(|_| rng.pick(&VALUES).to_string()).collect::<Vec<_>>().join(", ")
+                            } else {
+                                rng.pick(&VALUES).to_string()
+                            };
+                            (rng.pick(&PATHS).to_string(), op, value)
+                        })
+                        .collect();
+                    let refs: Vec<(&str, Operator, &str)> =
+                        conds.iter().map(|(p, o, v)| (p.as_str(), *o, v.as_str())).collect();
+                    let mut t = (*trig(!rng.next().is_multiple_of(8), &refs).trigger).clone();
+                    t.id = format!("t{i}");
+                    t
+                })
+                .collect();
+            let set = TriggerSet::new(triggers.clone());
+            let compiled: Vec<CompiledTrigger> = triggers.into_iter().map(CompiledTrigger::new).collect();
+            for _ in 0..20 {
+                let mut payload = json!({"lead": {}, "arr": []});
+                for p in PATHS {
+                    if rng.next().is_multiple_of(5) {
+                        continue; // missing reference
+                    }
+                    let v = json_value(&mut rng);
+                    match p {
+                        "lead.n" => payload["lead"]["n"] = v,
+                        "lead.s" => payload["lead"]["s"] = v,
+                        "arr.1" => payload["arr"] = json!([null, v]),
+                        _ => payload[p] = v,
+                    }
+                }
+                let want: Vec<&str> =
+                    compiled.iter().filter(|t| t.matches(&payload)).map(|t| t.trigger.id.as_str()).collect();
+                let got: Vec<&str> = set.matching("agent.wrap", &payload).map(|t| t.trigger.id.as_str()).collect();
+                assert_eq!(got, want, "round {round}, payload {payload}");
+            }
+        }
     }
 }

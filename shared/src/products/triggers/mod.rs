@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod engine;
+mod index;
 pub mod leads;
 pub mod model;
 pub mod store;
