@@ -4,10 +4,12 @@
 pub mod api;
 pub mod app;
 pub mod aws;
+#[cfg(feature = "testing")]
 pub mod conformance;
 pub mod delivery;
 pub mod embedded;
 pub mod error;
+#[cfg(feature = "testing")]
 pub mod fuzzing;
 pub mod lambda;
 pub mod logging;

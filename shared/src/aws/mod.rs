@@ -5,7 +5,9 @@
 
 pub mod dynamodb;
 pub mod eventbridge;
+#[cfg(feature = "testing")]
 pub mod moto;
+#[cfg(feature = "testing")]
 pub mod provision;
 pub mod sqs;
 
@@ -18,7 +20,9 @@ use crate::ports::Clock;
 
 pub use dynamodb::DynamoStore;
 pub use eventbridge::EventBridgeBus;
+#[cfg(feature = "testing")]
 pub use moto::MotoServer;
+#[cfg(feature = "testing")]
 pub use provision::{provision_from_template, Template};
 pub use sqs::{QueueUrls, SqsQueue};
 
