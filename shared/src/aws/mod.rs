@@ -5,6 +5,7 @@
 
 pub mod dynamodb;
 pub mod eventbridge;
+pub mod http;
 #[cfg(feature = "testing")]
 pub mod moto;
 #[cfg(feature = "testing")]
@@ -125,7 +126,7 @@ pub struct AwsAdapters {
 /// Loads the SDK configuration once: the standard chain for credentials and region, and the
 /// standard `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables for endpoints.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http::https_client()).load().await
 }
 
 /// Like `load_sdk_config`, but fails early with a clear message when no region is configured
