@@ -379,7 +379,7 @@ fn print_table(bins: &[Binary]) -> bool {
             }
         };
         println!(
-            "| {} | {} | {:.2} | {:.2}× | {:.2} | {:.2} | {:.2}× | {} | {} |",
+            "| {} | {} | {:.2} | {:.3}× | {:.2} | {:.2} | {:.3}× | {} | {} |",
             b.name,
             thousands(b.bytes),
             b.zip_bytes as f64 / MIB,
