@@ -3,7 +3,7 @@
 
 use crate::delivery::ssrf::{self, DestinationPolicy};
 use crate::ports::{Clock, EventBus, ItemStore, ManualClock, Queue};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -47,26 +47,34 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub manual_clock: Option<Arc<ManualClock>>,
     /// One client for every outgoing request: pooled connections, no redirects, SSRF-checked DNS.
-    pub http: reqwest::Client,
+    /// Built on first use ([`App::http`]): of the Lambda functions only `deliver` sends, and the
+    /// others neither pay for it at init nor link it.
+    http: OnceLock<reqwest::Client>,
     pub settings: Settings,
 }
 
 impl App {
     pub fn new(ports: Ports, settings: Settings) -> Arc<Self> {
-        let http = ssrf::client_builder(settings.destinations.clone())
-            .connect_timeout(Duration::from_secs(10))
-            .pool_max_idle_per_host(256)
-            .user_agent(concat!("Ringhook/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client builds");
         Arc::new(Self {
             store: ports.store,
             queue: ports.queue,
             bus: ports.bus,
             clock: ports.clock,
             manual_clock: ports.manual_clock,
-            http,
+            http: OnceLock::new(),
             settings,
+        })
+    }
+
+    /// The outgoing HTTP client (built on the first call).
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            ssrf::client_builder(self.settings.destinations.clone())
+                .connect_timeout(Duration::from_secs(10))
+                .pool_max_idle_per_host(256)
+                .user_agent(concat!("Ringhook/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("the HTTP client builds")
         })
     }
 

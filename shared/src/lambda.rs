@@ -3,9 +3,10 @@
 //! with partial failures, and the scheduled tick. Each function's `main.rs` only wires these.
 
 use crate::app::{App, Ports, Settings};
-use crate::aws::{load_sdk_config_checked, AwsSettings};
+use crate::aws::{load_sdk_config_checked, AwsSettings, DynamoStore, SqsQueue};
 use crate::delivery::ssrf::DestinationPolicy;
 use crate::pipeline::{consumer, scheduler, Pipeline};
+use crate::ports::bus::{BusError, BusEvent, EventBus};
 use crate::ports::{Clock, ManualClock, QueueName, SystemClock};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
@@ -33,16 +34,76 @@ pub async fn aws_ports(clock: Arc<dyn Clock>, manual_clock: Option<Arc<ManualClo
     Ok(Ports { store: adapters.store, queue: adapters.queue, bus: adapters.bus, clock, manual_clock })
 }
 
-/// The app on the AWS adapters, with every product, built once at init for the process's life.
+/// The app on the AWS adapters, with every product, built once at init for the process's life
+/// (evaluate, deliver).
 pub async fn aws_app_from_env() -> anyhow::Result<Pipeline> {
     let ports = aws_ports(Arc::new(SystemClock), None).await?;
     Ok(Pipeline::new(App::new(ports, settings_from_env()?), crate::products::defaults()))
+}
+
+/// [`aws_app_from_env`] for the functions that never publish: ingest, api and scheduler (the
+/// SAM template grants `events:PutEvents` to evaluate and deliver only). Their bus refuses every
+/// publish, as EventBridge would, so they neither build nor link an EventBridge client.
+pub async fn aws_app_from_env_without_bus() -> anyhow::Result<Pipeline> {
+    let sdk = load_sdk_config_checked().await?;
+    let aws = AwsSettings::from_env()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ports = Ports {
+        store: Arc::new(DynamoStore::new(&sdk, aws.table.clone(), clock.clone())),
+        queue: Arc::new(SqsQueue::new(&sdk, aws.queue_urls())),
+        bus: Arc::new(NoBus),
+        clock,
+        manual_clock: None,
+    };
+    Ok(Pipeline::new(App::new(ports, settings_from_env()?), crate::products::defaults()))
+}
+
+/// The bus of a function that does not publish.
+struct NoBus;
+
+#[async_trait::async_trait]
+impl EventBus for NoBus {
+    async fn publish(&self, events: Vec<BusEvent>) -> Result<(), BusError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        Err(BusError(format!(
+            "this function does not publish events ({} refused); only evaluate and deliver may",
+            events.len()
+        )))
+    }
 }
 
 /// An SQS batch for `queue`: every message handled; the ones that failed are reported so
 /// only they return to the queue (`ReportBatchItemFailures`) and, after the queue's
 /// `maxReceiveCount`, go to its dead-letter queue.
 pub async fn handle_sqs(app: &Pipeline, queue: QueueName, event: SqsEvent) -> SqsBatchResponse {
+    match queue {
+        QueueName::Events => handle_events_sqs(app, event).await,
+        QueueName::Deliveries => handle_deliveries_sqs(app, event).await,
+    }
+}
+
+/// [`handle_sqs`] for the events queue (the `evaluate` function).
+pub async fn handle_events_sqs(app: &Pipeline, event: SqsEvent) -> SqsBatchResponse {
+    let (mut response, pairs) = split_batch(event);
+    for id in consumer::handle_events(app, &pairs).await {
+        response.add_failure(id);
+    }
+    response
+}
+
+/// [`handle_sqs`] for the deliveries queue (the `deliver` function).
+pub async fn handle_deliveries_sqs(app: &Pipeline, event: SqsEvent) -> SqsBatchResponse {
+    let (mut response, pairs) = split_batch(event);
+    for id in consumer::handle_deliveries(app, &pairs).await {
+        response.add_failure(id);
+    }
+    response
+}
+
+/// `(id, body)` per record; a record without a body is a failure already.
+fn split_batch(event: SqsEvent) -> (SqsBatchResponse, Vec<(String, String)>) {
     let mut response = SqsBatchResponse::default();
     let mut pairs = Vec::with_capacity(event.records.len());
     for (i, m) in event.records.into_iter().enumerate() {
@@ -52,10 +113,7 @@ pub async fn handle_sqs(app: &Pipeline, queue: QueueName, event: SqsEvent) -> Sq
             None => response.add_failure(id),
         }
     }
-    for id in consumer::handle_batch(app, queue, &pairs).await {
-        response.add_failure(id);
-    }
-    response
+    (response, pairs)
 }
 
 /// The EventBridge `rate(1 minute)` tick.

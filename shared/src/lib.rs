@@ -5,11 +5,13 @@
 pub mod api;
 pub mod app;
 pub mod aws;
+#[cfg(feature = "testing")]
 pub mod conformance;
 pub mod delivery;
 pub mod destinations;
 pub mod embedded;
 pub mod error;
+#[cfg(feature = "testing")]
 pub mod fuzzing;
 pub mod lambda;
 pub mod logging;

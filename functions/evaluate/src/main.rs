@@ -3,7 +3,6 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
-use ringhook::ports::QueueName;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -13,7 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let app = app.clone();
         async move {
             Ok::<SqsBatchResponse, lambda_runtime::Error>(
-                ringhook::lambda::handle_sqs(&app, QueueName::Events, event.payload).await,
+                ringhook::lambda::handle_events_sqs(&app, event.payload).await,
             )
         }
     }))

@@ -4,6 +4,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     ringhook::lambda::init_tracing();
-    let app = ringhook::lambda::aws_app_from_env().await?;
-    lambda_http::run(ringhook::api::router(app)).await
+    let app = ringhook::lambda::aws_app_from_env_without_bus().await?;
+    lambda_http::run(ringhook::api::ingest_router(app)).await
 }

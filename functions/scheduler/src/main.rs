@@ -7,7 +7,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ringhook::lambda::init_tracing();
-    let app = ringhook::lambda::aws_app_from_env().await?;
+    let app = ringhook::lambda::aws_app_from_env_without_bus().await?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<Value>| {
         let app = app.clone();
         async move {

@@ -6,6 +6,7 @@ use aws_config::SdkConfig;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
 use serde_json::{Map, Value};
+use std::sync::OnceLock;
 
 use super::sdk_err;
 use crate::ports::bus::{BusError, BusEvent, EventBus, SOURCE};
@@ -13,14 +14,22 @@ use crate::ports::bus::{BusError, BusEvent, EventBus, SOURCE};
 /// PutEvents takes at most 10 entries per call.
 const PUT_EVENTS_MAX: usize = 10;
 
+/// The client is built on the first publish, not at init: only two of the five functions
+/// publish, and building an SDK client costs a cold start (its endpoint rules) whether or not it
+/// is used.
 pub struct EventBridgeBus {
-    client: Client,
+    sdk: SdkConfig,
+    client: OnceLock<Client>,
     bus_name: String,
 }
 
 impl EventBridgeBus {
     pub fn new(sdk: &SdkConfig, bus_name: impl Into<String>) -> Self {
-        Self { client: Client::new(sdk), bus_name: bus_name.into() }
+        Self { sdk: sdk.clone(), client: OnceLock::new(), bus_name: bus_name.into() }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| Client::new(&self.sdk))
     }
 
     pub fn bus_name(&self) -> &str {
@@ -65,7 +74,7 @@ impl EventBus for EventBridgeBus {
                 })
                 .collect();
             let out = self
-                .client
+                .client()
                 .put_events()
                 .set_entries(Some(entries))
                 .send()

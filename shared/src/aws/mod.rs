@@ -5,7 +5,10 @@
 
 pub mod dynamodb;
 pub mod eventbridge;
+pub mod http;
+#[cfg(feature = "testing")]
 pub mod moto;
+#[cfg(feature = "testing")]
 pub mod provision;
 pub mod sqs;
 
@@ -18,7 +21,9 @@ use crate::ports::Clock;
 
 pub use dynamodb::DynamoStore;
 pub use eventbridge::EventBridgeBus;
+#[cfg(feature = "testing")]
 pub use moto::MotoServer;
+#[cfg(feature = "testing")]
 pub use provision::{provision_from_template, Template};
 pub use sqs::{QueueUrls, SqsQueue};
 
@@ -121,7 +126,7 @@ pub struct AwsAdapters {
 /// Loads the SDK configuration once: the standard chain for credentials and region, and the
 /// standard `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables for endpoints.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http::https_client()).load().await
 }
 
 /// Like `load_sdk_config`, but fails early with a clear message when no region is configured

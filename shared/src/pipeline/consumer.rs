@@ -11,26 +11,38 @@ pub const VISIBILITY_SECS: u32 = 60;
 
 /// Handles a batch of messages from `queue`; returns the ids of the messages that failed.
 pub async fn handle_batch(app: &Pipeline, queue: QueueName, messages: &[(String, String)]) -> Vec<String> {
-    let results: Vec<Result<(), PipelineError>> = match queue {
-        QueueName::Events => {
-            let mut results: Vec<Option<Result<(), PipelineError>>> = Vec::with_capacity(messages.len());
-            let mut parsed = Vec::new();
-            for (_, body) in messages {
-                match serde_json::from_str::<Event>(body) {
-                    Ok(e) => {
-                        parsed.push(e);
-                        results.push(None);
-                    }
-                    Err(e) => results.push(Some(Err(PipelineError::Malformed(e.to_string())))),
-                }
+    match queue {
+        QueueName::Events => handle_events(app, messages).await,
+        QueueName::Deliveries => handle_deliveries(app, messages).await,
+    }
+}
+
+/// [`handle_batch`] for the events queue: each function calls the one for its queue, so the
+/// `evaluate` bootstrap does not link the delivery path.
+pub async fn handle_events(app: &Pipeline, messages: &[(String, String)]) -> Vec<String> {
+    let mut results: Vec<Option<Result<(), PipelineError>>> = Vec::with_capacity(messages.len());
+    let mut parsed = Vec::new();
+    for (_, body) in messages {
+        match serde_json::from_str::<Event>(body) {
+            Ok(e) => {
+                parsed.push(e);
+                results.push(None);
             }
-            let mut evaluated = evaluate::evaluate_batch(app, &parsed).await.into_iter();
-            results.into_iter().map(|r| r.unwrap_or_else(|| evaluated.next().expect("one result per event"))).collect()
+            Err(e) => results.push(Some(Err(PipelineError::Malformed(e.to_string())))),
         }
-        QueueName::Deliveries => {
-            futures::future::join_all(messages.iter().map(|(_, body)| deliver::process_message(app, body))).await
-        }
-    };
+    }
+    let mut evaluated = evaluate::evaluate_batch(app, &parsed).await.into_iter();
+    let results = results.into_iter().map(|r| r.unwrap_or_else(|| evaluated.next().expect("one result per event")));
+    failed_ids(QueueName::Events, messages, results.collect())
+}
+
+/// [`handle_batch`] for the deliveries queue.
+pub async fn handle_deliveries(app: &Pipeline, messages: &[(String, String)]) -> Vec<String> {
+    let results = futures::future::join_all(messages.iter().map(|(_, body)| deliver::process_message(app, body))).await;
+    failed_ids(QueueName::Deliveries, messages, results)
+}
+
+fn failed_ids(queue: QueueName, messages: &[(String, String)], results: Vec<Result<(), PipelineError>>) -> Vec<String> {
     messages
         .iter()
         .zip(results)

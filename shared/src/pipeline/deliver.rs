@@ -185,7 +185,7 @@ fn target_url(d: &Delivery) -> String {
 }
 
 async fn send_and_log(app: &App, d: &Delivery, p: Prepared, now: i64) -> (AttemptOutcome, Attempt) {
-    let sent = sender::send(&app.http, &p.request).await;
+    let sent = sender::send(app.http(), &p.request).await;
     let mut attempt = Attempt {
         delivery_id: d.id.clone(),
         number: d.attempts,
