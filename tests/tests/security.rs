@@ -356,6 +356,19 @@ async fn recover_resends_a_webhooks_failed_deliveries_since_a_time() {
     let (s, v) = rh.post(&format!("/v1/webhooks/{wh_other}/recover"), &json!({"since": since})).await;
     assert_eq!((s, v["recovered"].as_u64()), (202, Some(2)), "{v}");
     other.wait_for(8, WAIT).await;
+    // The clock moves only once both outcomes are recorded (the retry is due 60 s after them).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while rh
+        .deliveries(&format!("status=pending&webhookId={wh_other}"))
+        .await
+        .iter()
+        .filter(|d| d["attempts"] == 3)
+        .count()
+        < 2
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the recovered attempts were never recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     rh.advance(61).await;
     other.wait_for(10, WAIT).await;
     let again = rh.wait_deliveries(&format!("status=failed&webhookId={wh_other}"), 3, WAIT).await;

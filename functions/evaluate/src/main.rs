@@ -4,7 +4,9 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
 
-#[tokio::main]
+// One invocation at a time per instance: a current-thread runtime does all it needs, and the
+// bootstrap does not link the multi-thread scheduler.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ringhook::lambda::init_tracing();
     let app = ringhook::lambda::aws_app_from_env().await?;

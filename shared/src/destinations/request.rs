@@ -200,12 +200,8 @@ async fn checked_url(app: &App, url: &str) -> Result<String, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{Ports, Settings};
     use crate::delivery::retry::RetryPolicy;
-    use crate::delivery::ssrf::DestinationPolicy;
-    use crate::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
     use crate::model::Event;
-    use crate::ports::ManualClock;
     use serde_json::Value;
     use sms_senders::SmsSender;
     use std::sync::Arc;
@@ -213,20 +209,7 @@ mod tests {
     const T0: i64 = 1_729_093_635_000;
 
     fn app(name: &str) -> (Arc<App>, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("ringhook-request-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let db = Db::open_dir(&dir).expect("open sqlite");
-        let clock = Arc::new(ManualClock::new(T0));
-        let ports = Ports {
-            store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
-            queue: Arc::new(SqliteQueue::new(db.clone(), clock.clone(), 5)),
-            bus: Arc::new(SqliteBus::new(db, clock.clone())),
-            clock: clock.clone(),
-            manual_clock: Some(clock),
-        };
-        let mut settings = Settings::new(DestinationPolicy::loopback());
-        settings.twilio_base_url = "http://127.0.0.1:9".into();
-        (App::new(ports, settings), dir)
+        crate::embedded::test_app(&format!("request-{name}"), T0, |s| s.twilio_base_url = "http://127.0.0.1:9".into())
     }
 
     fn sms(to: &str, from: &str) -> Delivery {

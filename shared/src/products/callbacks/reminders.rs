@@ -96,10 +96,7 @@ async fn finish(app: &App, r: &Reminder, claimed_version: u64, now: i64) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{Ports, Settings};
-    use crate::delivery::ssrf::DestinationPolicy;
-    use crate::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
-    use crate::ports::{ItemStore, ManualClock};
+    use crate::ports::ItemStore;
     use crate::products::callbacks::model::{Callback, Channel, Connection, ReminderStatus};
     use crate::repo::get;
     use std::sync::Arc;
@@ -107,18 +104,7 @@ mod tests {
     const T0: i64 = 1_729_093_635_000;
 
     fn app(name: &str) -> (Arc<App>, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("ringhook-reminders-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let db = Db::open_dir(&dir).expect("open sqlite");
-        let clock = Arc::new(ManualClock::new(T0));
-        let ports = Ports {
-            store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
-            queue: Arc::new(SqliteQueue::new(db.clone(), clock.clone(), 5)),
-            bus: Arc::new(SqliteBus::new(db, clock.clone())),
-            clock: clock.clone(),
-            manual_clock: Some(clock),
-        };
-        (App::new(ports, Settings::new(DestinationPolicy::loopback())), dir)
+        crate::embedded::test_app(&format!("reminders-{name}"), T0, |_| {})
     }
 
     /// A pending callback with a reminder due at T0, and one reminder connection.
