@@ -8,6 +8,7 @@ use crate::delivery::ssrf::DestinationPolicy;
 use crate::pipeline::{consumer, scheduler, Pipeline};
 use crate::ports::bus::{BusError, BusEvent, EventBus};
 use crate::ports::{Clock, ManualClock, QueueName, SystemClock};
+use crate::product::stage::Stage;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
 
@@ -34,17 +35,17 @@ pub async fn aws_ports(clock: Arc<dyn Clock>, manual_clock: Option<Arc<ManualClo
     Ok(Ports { store: adapters.store, queue: adapters.queue, bus: adapters.bus, clock, manual_clock })
 }
 
-/// The app on the AWS adapters, with every product, built once at init for the process's life
-/// (evaluate, deliver).
-pub async fn aws_app_from_env() -> anyhow::Result<Pipeline> {
+/// The app on the AWS adapters, with every product seen through stage `S` (the function's),
+/// built once at init for the process's life (evaluate, deliver).
+pub async fn aws_app_from_env<S: Stage>() -> anyhow::Result<Pipeline> {
     let ports = aws_ports(Arc::new(SystemClock), None).await?;
-    Ok(Pipeline::new(App::new(ports, settings_from_env()?), crate::products::defaults()))
+    Ok(Pipeline::new(App::new(ports, settings_from_env()?), crate::products::registry::<S>()))
 }
 
 /// [`aws_app_from_env`] for the functions that never publish: ingest, api and scheduler (the
 /// SAM template grants `events:PutEvents` to evaluate and deliver only). Their bus refuses every
 /// publish, as EventBridge would, so they neither build nor link an EventBridge client.
-pub async fn aws_app_from_env_without_bus() -> anyhow::Result<Pipeline> {
+pub async fn aws_app_from_env_without_bus<S: Stage>() -> anyhow::Result<Pipeline> {
     let sdk = load_sdk_config_checked().await?;
     let aws = AwsSettings::from_env()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -55,7 +56,7 @@ pub async fn aws_app_from_env_without_bus() -> anyhow::Result<Pipeline> {
         clock,
         manual_clock: None,
     };
-    Ok(Pipeline::new(App::new(ports, settings_from_env()?), crate::products::defaults()))
+    Ok(Pipeline::new(App::new(ports, settings_from_env()?), crate::products::registry::<S>()))
 }
 
 /// The bus of a function that does not publish.

@@ -126,3 +126,111 @@ impl Products {
         self.0.iter().find(|p| p.due_kinds().contains(&kind))
     }
 }
+
+/// Which of a product's hooks a process runs. A Lambda function runs one stage of the pipeline,
+/// so its registry wraps each product in that stage's view, which forwards only the stage's
+/// hooks: a trait object links every method it has, and this way the `deliver` bootstrap links
+/// no trigger engine and no API handler. The local runner runs every stage ([`All`]).
+pub mod stage {
+    use super::*;
+
+    pub trait Stage {
+        fn wrap<P: Product>(p: P) -> Arc<dyn Product>;
+    }
+
+    /// Every hook (the local runner, tests).
+    pub struct All;
+    /// Accepting events: the payload checks (`ingest`).
+    pub struct Ingest;
+    /// Evaluating events (`evaluate`).
+    pub struct Evaluate;
+    /// Sending deliveries: the send-time checks (`deliver`).
+    pub struct Deliver;
+    /// The scheduler tick: due items (`scheduler`).
+    pub struct Schedule;
+    /// The management API: routes, and due items for the admin tick (`api`).
+    pub struct Serve;
+
+    impl Stage for All {
+        fn wrap<P: Product>(p: P) -> Arc<dyn Product> {
+            Arc::new(p)
+        }
+    }
+
+    macro_rules! view {
+        ($stage:ident, $view:ident, { $($hooks:tt)* }) => {
+            struct $view<P>(P);
+
+            #[async_trait]
+            impl<P: Product> Product for $view<P> {
+                fn name(&self) -> &'static str {
+                    self.0.name()
+                }
+                fn route_docs(&self) -> &'static [RouteDoc] {
+                    self.0.route_docs()
+                }
+                $($hooks)*
+            }
+
+            impl Stage for $stage {
+                fn wrap<P: Product>(p: P) -> Arc<dyn Product> {
+                    Arc::new($view(p))
+                }
+            }
+        };
+    }
+
+    view!(Ingest, Ingesting, {
+        fn handles(&self, event_type: &str) -> bool {
+            self.0.handles(event_type)
+        }
+        fn validate(&self, event_type: &str, payload: &Value) -> Result<(), String> {
+            self.0.validate(event_type, payload)
+        }
+    });
+
+    view!(Evaluate, Evaluating, {
+        fn handles(&self, event_type: &str) -> bool {
+            self.0.handles(event_type)
+        }
+        async fn evaluate(&self, app: &App, events: &[&Event]) -> Vec<Result<Effects, PipelineError>> {
+            self.0.evaluate(app, events).await
+        }
+    });
+
+    view!(Deliver, Delivering, {
+        fn handles(&self, _event_type: &str) -> bool {
+            false
+        }
+        async fn check_send(&self, app: &App, delivery: &Delivery) -> Result<Option<String>, StoreError> {
+            self.0.check_send(app, delivery).await
+        }
+    });
+
+    view!(Schedule, Scheduling, {
+        fn handles(&self, _event_type: &str) -> bool {
+            false
+        }
+        fn due_kinds(&self) -> &'static [&'static str] {
+            self.0.due_kinds()
+        }
+        async fn on_due(&self, app: &App, item: Item, now_ms: i64) -> Result<Vec<Delivery>, PipelineError> {
+            self.0.on_due(app, item, now_ms).await
+        }
+    });
+
+    view!(Serve, Serving, {
+        fn handles(&self, _event_type: &str) -> bool {
+            false
+        }
+        fn due_kinds(&self) -> &'static [&'static str] {
+            self.0.due_kinds()
+        }
+        async fn on_due(&self, app: &App, item: Item, now_ms: i64) -> Result<Vec<Delivery>, PipelineError> {
+            self.0.on_due(app, item, now_ms).await
+        }
+        fn routes(&self) -> Router<Arc<App>> {
+            self.0.routes()
+        }
+    });
+}

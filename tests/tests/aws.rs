@@ -77,7 +77,9 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     assert_eq!(rh.deliveries("").await.len(), 1, "campaign 20161 must not fire");
 
     // 2. The Lambda handlers, in-process, on the same resources.
-    let app = ringhook::lambda::aws_app_from_env().await.expect("the Lambda init builds the app from the environment");
+    let app = ringhook::lambda::aws_app_from_env::<ringhook::product::stage::All>()
+        .await
+        .expect("the Lambda init builds the app from the environment");
 
     // HTTP (ingest / api): the API Gateway envelope through lambda_http into the same router;
     // it answers exactly as the local API does.

@@ -6,6 +6,6 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     ringhook::lambda::init_tracing();
-    let app = ringhook::lambda::aws_app_from_env_without_bus().await?;
+    let app = ringhook::lambda::aws_app_from_env_without_bus::<ringhook::product::stage::Serve>().await?;
     lambda_http::run(ringhook::api::api_router(app)).await
 }
