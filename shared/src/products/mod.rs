@@ -17,3 +17,29 @@ pub fn registry<S: Stage>() -> Products {
 pub fn defaults() -> Products {
     registry::<All>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::product::stage::{Deliver, Evaluate, Ingest, Schedule, Serve};
+    use serde_json::json;
+
+    /// Each stage's view keeps exactly its stage's hooks.
+    #[test]
+    fn a_stage_sees_only_its_hooks() {
+        let bad = json!({"outcome": "Success"}); // callback.finalized without callbackId
+        assert!(defaults().validate("callback.finalized", &bad).is_err());
+        assert!(registry::<Ingest>().validate("callback.finalized", &bad).is_err());
+        for p in [registry::<Evaluate>(), registry::<Ingest>()] {
+            assert!(p.iter().any(|p| p.handles("callback.finalized")) && p.owner_of_due("REMINDER").is_none());
+        }
+        for p in [registry::<Deliver>(), registry::<Schedule>(), registry::<Serve>()] {
+            assert!(!p.iter().any(|p| p.handles("agent.wrap")), "only ingest and evaluate take events");
+        }
+        assert!(registry::<Schedule>().owner_of_due("REMINDER").is_some());
+        assert!(registry::<Serve>().owner_of_due("REMINDER").is_some(), "the admin tick runs the scheduler");
+        assert!(registry::<Deliver>().named("callbacks").is_some(), "send checks find their product by name");
+        let docs: usize = registry::<Serve>().iter().map(|p| p.route_docs().len()).sum();
+        assert_eq!(docs, defaults().iter().map(|p| p.route_docs().len()).sum::<usize>());
+    }
+}
