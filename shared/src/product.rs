@@ -6,7 +6,7 @@
 //! scheduler tick, whether a delivery it made is still wanted when its attempt comes, and the
 //! API routes it adds. The pipeline (`ingest`, `evaluate`, `deliver`, `scheduler`) and the router
 //! know only this trait and the [`Products`] registry; adding a product is a new folder and one
-//! line in `products::defaults`.
+//! line in `products::registry`.
 
 use crate::app::App;
 use crate::error::PipelineError;
