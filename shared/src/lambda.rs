@@ -9,6 +9,7 @@ use crate::pipeline::{consumer, scheduler, Pipeline};
 use crate::ports::bus::{BusError, BusEvent, EventBus};
 use crate::ports::{Clock, ManualClock, QueueName, SystemClock};
 use crate::product::stage::Stage;
+use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
 
@@ -115,6 +116,72 @@ fn split_batch(event: SqsEvent) -> (SqsBatchResponse, Vec<(String, String)>) {
         }
     }
     (response, pairs)
+}
+
+/// An API Gateway HTTP API (payload format 2.0) request, answered by `router` (the `ingest` and
+/// `api` functions). Written here rather than taken from `lambda_http`, whose response
+/// conversion links a whole charset library to decode text bodies: Ringhook answers UTF-8 JSON
+/// (anything else goes back base64-encoded, as API Gateway expects).
+pub async fn handle_http(router: &axum::Router, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+    use axum::body::Body;
+    use base64::Engine;
+    use tower::ServiceExt;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let method = event.request_context.http.method.clone();
+    let mut uri = event.raw_path.clone().filter(|p| p.starts_with('/')).unwrap_or_else(|| "/".to_string());
+    if let Some(q) = event.raw_query_string.as_deref().filter(|q| !q.is_empty()) {
+        uri.push('?');
+        uri.push_str(q);
+    }
+    let body = match (event.body, event.is_base64_encoded) {
+        (None, _) => Vec::new(),
+        (Some(b), false) => b.into_bytes(),
+        (Some(b), true) => match b64.decode(b.as_bytes()) {
+            Ok(bytes) => bytes,
+            Err(_) => return http_error(400, "invalid body", "the request body is not valid base64"),
+        },
+    };
+    let mut req = match axum::http::Request::builder().method(method).uri(&uri).body(Body::from(body)) {
+        Ok(r) => r,
+        Err(e) => return http_error(400, "invalid request", &format!("{uri}: {e}")),
+    };
+    *req.headers_mut() = event.headers;
+    if let Some(cookies) = event.cookies.filter(|c| !c.is_empty()) {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&cookies.join("; ")) {
+            req.headers_mut().insert(axum::http::header::COOKIE, v);
+        }
+    }
+    let resp = match router.clone().oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let mut out = ApiGatewayV2httpResponse::default();
+    out.status_code = i64::from(parts.status.as_u16());
+    out.headers = parts.headers;
+    out.body = if bytes.is_empty() {
+        None
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Some(aws_lambda_events::encodings::Body::Text(text)),
+            Err(_) => {
+                out.is_base64_encoded = true;
+                Some(aws_lambda_events::encodings::Body::Text(b64.encode(&bytes)))
+            }
+        }
+    };
+    out
+}
+
+fn http_error(status: i64, error: &str, detail: &str) -> ApiGatewayV2httpResponse {
+    let mut out = ApiGatewayV2httpResponse::default();
+    out.status_code = status;
+    out.headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    out.body = Some(aws_lambda_events::encodings::Body::Text(
+        serde_json::json!({"error": error, "detail": detail}).to_string(),
+    ));
+    out
 }
 
 /// The EventBridge `rate(1 minute)` tick.

@@ -10,7 +10,6 @@ use ringhook::ports::QueueName;
 use ringhook_e2e::{bin, Options, Receiver, Reply, Ringhook, API_KEY};
 use serde_json::{json, Value};
 use std::time::Duration;
-use tower::ServiceExt;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -81,23 +80,29 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
         .await
         .expect("the Lambda init builds the app from the environment");
 
-    // HTTP (ingest / api): the API Gateway envelope through lambda_http into the same router;
-    // it answers exactly as the local API does.
+    // HTTP (ingest / api): the API Gateway envelope through the functions' handler into their
+    // routers; it answers exactly as the local API does.
+    let api = ringhook::api::api_router(app.clone());
+    let ingest = ringhook::api::ingest_router(app.clone());
     let get = envelope("apigw-http-get-triggers.json").replace("rk_lambda_sample_key", API_KEY);
-    let req = lambda_http::request::from_str(&get).expect("API Gateway v2 envelope");
-    let req = req.map(|b| axum::body::Body::from(b.to_vec()));
-    let resp = ringhook::api::router(app.clone()).oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let lambda_body: Value =
-        serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap()).unwrap();
+    let resp = ringhook::lambda::handle_http(&api, serde_json::from_str(&get).expect("API Gateway v2 envelope")).await;
+    assert_eq!(resp.status_code, 200);
+    let Some(aws_lambda_events::encodings::Body::Text(text)) = &resp.body else { panic!("a text body: {resp:?}") };
+    assert!(!resp.is_base64_encoded);
+    assert_eq!(resp.headers.get("content-type").unwrap(), "application/json");
+    let lambda_body: Value = serde_json::from_str(text).unwrap();
     let (s, local_body) = rh.get("/v1/triggers").await;
     assert_eq!(s, 200);
     assert_eq!(lambda_body, local_body);
+    // What the api function is never sent answers as the local API answers it.
+    let mut wrong = serde_json::from_str::<Value>(&get).unwrap();
+    wrong["rawPath"] = json!("/v1/events");
+    let resp = ringhook::lambda::handle_http(&api, serde_json::from_value(wrong).unwrap()).await;
+    assert_eq!(resp.status_code, 405);
 
     let post = envelope("apigw-http-post-event.json").replace("rk_lambda_sample_key", API_KEY);
-    let req = lambda_http::request::from_str(&post).unwrap().map(|b| axum::body::Body::from(b.to_vec()));
-    let resp = ringhook::api::router(app.clone()).oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), 202);
+    let resp = ringhook::lambda::handle_http(&ingest, serde_json::from_str(&post).unwrap()).await;
+    assert_eq!(resp.status_code, 202, "{resp:?}");
     rx.wait_for(3, WAIT).await; // the runner's consumers deliver what the Lambda ingested
 
     // SQS (evaluate): a batch with one poison message reports exactly that one.
