@@ -193,3 +193,52 @@ pub async fn handle_schedule(app: &Pipeline) -> anyhow::Result<scheduler::TickRe
 pub fn init_tracing() {
     crate::logging::init_json();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use serde_json::{json, Value};
+
+    async fn request(router: &axum::Router, event: Value) -> ApiGatewayV2httpResponse {
+        handle_http(router, serde_json::from_value(event).expect("an API Gateway v2 request")).await
+    }
+
+    fn body(r: &ApiGatewayV2httpResponse) -> Value {
+        match &r.body {
+            Some(aws_lambda_events::encodings::Body::Text(t)) => serde_json::from_str(t).unwrap(),
+            other => panic!("a JSON text body, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn api_gateway_requests_reach_the_router_and_come_back_as_api_gateway_responses() {
+        let (app, dir) = crate::embedded::test_app("lambda-http", 1_729_093_635_000, |_| {});
+        let key = "rk_lambda_http_test";
+        let (tenant, _) =
+            crate::repo::tenants::bootstrap_default(app.store.as_ref(), Some(key), app.now_ms()).await.unwrap();
+        assert!(!tenant.is_empty());
+        let router = crate::api::router(Pipeline::new(app, crate::products::defaults()));
+        let event = |method: &str, path: &str, query: &str, body: Option<String>, b64: bool| {
+            json!({"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+                   "headers": {"authorization": format!("Bearer {key}"), "content-type": "application/json"},
+                   "requestContext": {"http": {"method": method, "path": path}}, "body": body, "isBase64Encoded": b64})
+        };
+        // A base64-encoded body (API Gateway encodes non-text bodies) is decoded.
+        let raw = r#"{"type": "agent.wrap", "payload": {"campaignId": "215"}}"#;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+        let r = request(&router, event("POST", "/v1/events", "", Some(b64), true)).await;
+        assert_eq!(r.status_code, 202, "{r:?}");
+        assert_eq!(body(&r)["events"][0]["duplicate"], false);
+        // The query string is passed on (a bad filter is the router's 400).
+        let r = request(&router, event("GET", "/v1/deliveries", "status=nope", None, false)).await;
+        assert_eq!((r.status_code, body(&r)["error"].as_str()), (400, Some("invalid query")));
+        // Bad base64 and unknown routes are clear 4xx, never a panic.
+        let r = request(&router, event("POST", "/v1/events", "", Some("%%%".into()), true)).await;
+        assert_eq!((r.status_code, body(&r)["error"].as_str()), (400, Some("invalid body")));
+        let r = request(&router, event("GET", "/v1/nope", "", None, false)).await;
+        assert_eq!(r.status_code, 404);
+        assert!(!r.is_base64_encoded);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
