@@ -1,5 +1,5 @@
-//! The public HTTP API (v1): one axum `Router`, run on Lambda by `lambda_http` and locally by
-//! `axum::serve`.
+//! The public HTTP API (v1): one axum `Router`, run on Lambda through `lambda::handle_http` and
+//! locally by `axum::serve`.
 
 pub mod extract;
 pub mod openapi;
