@@ -165,6 +165,9 @@ pub fn apply_custom_headers(headers: &mut Vec<(String, String)>, custom: &[Heade
     }
 }
 
+/// What a secret is shown as (and, sent back in a replace, means "keep the stored one").
+pub const MASK: &str = "****";
+
 /// Headers that carry credentials are logged and shown masked.
 pub fn mask_header(name: &str, value: &str) -> String {
     let n = name.to_ascii_lowercase();
@@ -175,8 +178,8 @@ pub fn mask_header(name: &str, value: &str) -> String {
         return value.to_string();
     }
     match value.split_once(' ') {
-        Some((scheme, _)) if n == "authorization" => format!("{scheme} ****"),
-        _ => "****".to_string(),
+        Some((scheme, _)) if n == "authorization" => format!("{scheme} {MASK}"),
+        _ => MASK.to_string(),
     }
 }
 

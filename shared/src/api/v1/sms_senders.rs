@@ -4,6 +4,7 @@
 
 use crate::api::extract::{JsonBody, TenantId};
 use crate::app::App;
+use crate::destinations::request::MASK;
 use crate::destinations::sms_senders::{self, SmsSender};
 use crate::destinations::twilio;
 use crate::error::ApiError;
@@ -15,7 +16,6 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 const INVALID: &str = "invalid SMS sender";
-pub const MASK: &str = "****";
 /// The fields of an SMS sender in a request body.
 pub const FIELDS: [&str; 4] = ["name", "accountSid", "authToken", "from"];
 

@@ -5,7 +5,7 @@ use crate::api::extract::{JsonBody, TenantId};
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::{signing, ssrf};
-use crate::destinations::request::{mask_header, RESERVED_HEADERS};
+use crate::destinations::request::{mask_header, MASK, RESERVED_HEADERS};
 use crate::error::ApiError;
 use crate::model::webhook::{SigningSecret, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 use crate::model::{format_time, HeaderSpec, HttpMethod, Webhook, WebhookAuth};
@@ -201,8 +201,6 @@ pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Resul
         updated_at: now,
     })
 }
-
-const MASK: &str = "****";
 
 /// How long creation waits for DNS when checking a destination name.
 pub const CREATION_RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
