@@ -57,6 +57,13 @@ fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {
             "/v1/sms-senders/{id}",
             get(v1::sms_senders::get_one).put(v1::sms_senders::replace).delete(v1::sms_senders::delete),
         )
+        .route("/v1/templates", get(v1::templates::list).post(v1::templates::create))
+        .route("/v1/templates/tokens", get(v1::templates::token_catalogue))
+        .route(
+            "/v1/templates/{id}",
+            get(v1::templates::get_one).put(v1::templates::replace).delete(v1::templates::delete),
+        )
+        .route("/v1/templates/{id}/preview", post(v1::templates::preview))
         .route("/v1/deliveries", get(v1::deliveries::list))
         .route("/v1/deliveries/{id}", get(v1::deliveries::get_one))
         .route("/v1/deliveries/{id}/redeliver", post(v1::deliveries::redeliver))

@@ -12,4 +12,5 @@
 pub mod request;
 pub mod sms_senders;
 pub mod sms_status;
+pub mod templates;
 pub mod twilio;

@@ -1,8 +1,9 @@
 //! Building the request of one attempt, in one place, from the delivery's destination (as it is
-//! configured now) and its rendered body: JSON to an HTTP destination or an inline URL, signed
-//! with Standard Webhooks headers; a Messages API call for an SMS sender.
+//! configured now) and its rendered body: JSON (or the webhook's template rendered from the
+//! delivery's data) to an HTTP destination or an inline URL, signed with Standard Webhooks
+//! headers; a Messages API call for an SMS sender.
 
-use super::{sms_senders, twilio};
+use super::{sms_senders, templates, twilio};
 use crate::app::App;
 use crate::delivery::sender::OutgoingRequest;
 use crate::delivery::{signing, ssrf};
@@ -67,8 +68,21 @@ pub async fn build(app: &App, d: &Delivery, now_ms: i64) -> Result<Prepared, Pre
                 .await?
                 .ok_or_else(|| Refusal(format!("webhook {webhook_id} no longer exists")))?
                 .value;
-            let body = serde_json::to_vec(&d.payload).expect("json serializes");
-            let mut headers = standard_headers(d, now_ms, &body, &w.active_secrets(now_ms), "application/json");
+            let (body, content_type) = match &w.template_id {
+                None => (serde_json::to_vec(&d.payload).expect("json serializes"), "application/json"),
+                Some(t) => {
+                    let t = templates::store::find(app.store.as_ref(), &d.tenant_id, t)
+                        .await?
+                        .ok_or_else(|| Refusal(format!("template {t} of webhook {webhook_id} no longer exists")))?
+                        .value;
+                    let empty = serde_json::Map::new();
+                    let data = d.payload.as_object().unwrap_or(&empty);
+                    let body = templates::render(&t, data)
+                        .map_err(|e| Refusal(format!("template {}: {e}; not sent", t.id)))?;
+                    (body.into_bytes(), t.kind.content_type())
+                }
+            };
+            let mut headers = standard_headers(d, now_ms, &body, &w.active_secrets(now_ms), content_type);
             apply_custom_headers(&mut headers, &w.headers);
             if let WebhookAuth::Basic { username, password } = &w.auth {
                 headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));

@@ -61,6 +61,10 @@ pub struct Webhook {
     pub timeout_ms: u64,
     /// Newest first; the first one is current.
     pub secrets: Vec<SigningSecret>,
+    /// The body template (`/v1/templates`): the body is the template rendered from the
+    /// delivery's data instead of the data as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }

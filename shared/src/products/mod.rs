@@ -1,6 +1,7 @@
 //! The products, each one folder behind the seam of `crate::product`. Adding a product is a new
 //! folder and one line in [`registry`].
 
+pub mod call_tracking;
 pub mod callbacks;
 pub mod triggers;
 
@@ -10,7 +11,11 @@ use crate::product::Products;
 /// Every product Ringhook ships, in the order their effects on an event are applied, each seen
 /// through stage `S` (a Lambda function links only its stage's hooks).
 pub fn registry<S: Stage>() -> Products {
-    Products::new(vec![S::wrap(triggers::Triggers::default()), S::wrap(callbacks::Callbacks)])
+    Products::new(vec![
+        S::wrap(triggers::Triggers::default()),
+        S::wrap(callbacks::Callbacks),
+        S::wrap(call_tracking::CallTracking),
+    ])
 }
 
 /// Every product with every hook: the local runner and tests.

@@ -73,3 +73,18 @@ pub fn sms_statuses(t: &str) -> String {
 pub fn sms_status_sk(delivery: &str, attempt: u32) -> String {
     format!("{delivery}#{attempt:05}")
 }
+pub fn templates(t: &str) -> String {
+    format!("{t}#TEMPLATE")
+}
+pub fn locations(t: &str) -> String {
+    format!("{t}#LOCATION")
+}
+pub fn campaigns(t: &str) -> String {
+    format!("{t}#CAMPAIGN")
+}
+pub fn dni_campaigns(t: &str) -> String {
+    format!("{t}#DNICAMPAIGN")
+}
+pub fn call_treatments(t: &str) -> String {
+    format!("{t}#TREATMENT")
+}

@@ -1,11 +1,12 @@
 //! `/v1/webhooks`: endpoints with URL, method, headers, auth, accepted codes, retry policy,
-//! timeout and signing secret. Passwords and secrets are write-only: reads show them masked.
+//! timeout, signing secret and an optional body template. Passwords and secrets are write-only: reads show them masked.
 
 use crate::api::extract::{JsonBody, TenantId};
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::{signing, ssrf};
 use crate::destinations::request::{mask_header, MASK, RESERVED_HEADERS};
+use crate::destinations::templates;
 use crate::error::ApiError;
 use crate::model::webhook::{SigningSecret, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 use crate::model::{format_time, HeaderSpec, HttpMethod, Webhook, WebhookAuth};
@@ -178,6 +179,11 @@ pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Resul
         Some(Value::String(s)) if s.starts_with("whsec_") && signing::sign(s, "x", 0, b"").is_ok() => Some(s.clone()),
         Some(_) => return Err(invalid("secret: must be a whsec_ secret (base64 after the prefix)")),
     };
+    let template_id = match o.get("templateId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) if !t.is_empty() => Some(t.clone()),
+        Some(_) => return Err(invalid("templateId: must be the id of a template (/v1/templates)")),
+    };
     let now = format_time(app.now_ms());
     let secrets = match (secret, existing) {
         (Some(s), _) => vec![SigningSecret { secret: s, expires_at_ms: None }],
@@ -197,6 +203,7 @@ pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Resul
         retry_policy,
         timeout_ms,
         secrets,
+        template_id,
         created_at: existing.map(|w| w.created_at.clone()).unwrap_or_else(|| now.clone()),
         updated_at: now,
     })
@@ -212,6 +219,16 @@ pub async fn check_resolved(app: &App, url: &str, field: &str, error: &str) -> R
     ssrf::check_url_resolves_allowed(&parsed, &app.settings.destinations, CREATION_RESOLVE_TIMEOUT)
         .await
         .map_err(|e| ApiError::unprocessable(error, format!("{field}: {e}")))
+}
+
+/// A webhook's template must exist.
+async fn check_template(app: &App, tenant: &str, w: &Webhook) -> Result<(), ApiError> {
+    match &w.template_id {
+        Some(t) if templates::store::find(app.store.as_ref(), tenant, t).await?.is_none() => {
+            Err(invalid(format!("templateId: no template {t:?} (see GET /v1/templates)")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The webhook as the API shows it: password, secrets and credential-bearing headers masked.
@@ -238,6 +255,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let w = parse_input(&app, &body, None)?;
     check_resolved(&app, &w.url, "url", "destination refused").await?;
+    check_template(&app, &tenant, &w).await?;
     webhooks::insert(app.store.as_ref(), &tenant, &w).await?;
     let mut v = view(&w);
     // Shown in full once, at creation, so the receiver can verify signatures; masked after.
@@ -272,6 +290,7 @@ pub async fn replace(
         webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
     let w = parse_input(&app, &body, Some(&cur.value))?;
     check_resolved(&app, &w.url, "url", "destination refused").await?;
+    check_template(&app, &tenant, &w).await?;
     webhooks::update(app.store.as_ref(), &tenant, &w, cur.version).await?;
     Ok(Json(view(&w)))
 }
