@@ -200,4 +200,34 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     assert_eq!(got[1].json()["data"]["notification"]["type"], "reminder");
     rh.tick().await;
     rx.expect_no_more_than(2, Duration::from_millis(500)).await;
+
+    // 4. Call tracking on AWS: an XML template on a webhook enabled at call end on a campaign;
+    // the call's beginning sends nothing to it, its end sends the rendered XML.
+    let mut ids = vec![];
+    for (path, body) in [
+        ("/v1/templates", ringhook_e2e::sample("call-tracking/template-xml.json")),
+        ("/v1/locations", ringhook_e2e::sample("call-tracking/location.json")),
+    ] {
+        let (s, v) = rh.post(path, &body).await;
+        assert_eq!(s, 201, "{path}: {v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let (s, w) = rh.post("/v1/webhooks", &json!({"url": format!("{}/call-end", rx.url), "templateId": ids[0]})).await;
+    assert_eq!(s, 201, "{w}");
+    let (s, v) = rh
+        .post(
+            "/v1/campaigns",
+            &json!({"name": "Sales Campaign", "locationId": ids[1], "trackingNumbers": ["7774839229"],
+                "webhooks": [{"webhookId": w["id"], "sendAt": "end"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    rh.send_event(&ringhook_e2e::sample("call-tracking/call-begin.json")).await;
+    rh.send_event(&ringhook_e2e::sample("call-tracking/call-end.json")).await;
+    let got = rx.wait_for(3, WAIT).await;
+    assert_eq!(got[2].path, "/call-end");
+    assert_eq!(got[2].header("content-type"), Some("application/xml"));
+    assert!(got[2].body.contains("<name first=\"Freddy\" last=\"Krueger\">Freddy Krueger</name>"), "{}", got[2].body);
+    assert!(got[2].body.contains("<location>Auto ID, Los Angeles</location>"), "{}", got[2].body);
+    rx.expect_no_more_than(3, Duration::from_millis(500)).await;
 }
