@@ -51,7 +51,7 @@ pub async fn aws_app_from_env_without_bus<S: Stage>() -> anyhow::Result<Pipeline
     let aws = AwsSettings::from_env()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = Ports {
-        store: Arc::new(DynamoStore::new(&sdk, aws.table.clone(), clock.clone())),
+        store: Arc::new(DynamoStore::new(&sdk, aws.table.clone(), clock.clone()).with_due_shards(aws.due_shards)),
         queue: Arc::new(SqsQueue::new(&sdk, aws.queue_urls())),
         bus: Arc::new(NoBus),
         clock,
@@ -101,6 +101,7 @@ pub async fn handle_deliveries_sqs(app: &Pipeline, event: SqsEvent) -> SqsBatchR
     for id in consumer::handle_deliveries(app, &pairs).await {
         response.add_failure(id);
     }
+    crate::metrics::flush("deliver", app.now_ms());
     response
 }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod lambda;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod ports;

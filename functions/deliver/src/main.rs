@@ -9,6 +9,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ringhook::lambda::init_tracing();
+    ringhook::metrics::enable_emf();
     let app = ringhook::lambda::aws_app_from_env::<ringhook::product::stage::Deliver>().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let app = app.clone();

@@ -1,8 +1,8 @@
 //! The item store on one DynamoDB table.
 //!
 //! Layout: `pk` (S, hash key), `sk` (S, range key), `data` (S, the JSON document), `version` (N),
-//! `due_shard` (S, always [`DUE_SHARD`]) + `due_at` (N, ms) only while the item is due — the
-//! sparse GSI [`DUE_INDEX`] — and `ttl` (N, epoch seconds), the table's TTL attribute.
+//! `due_shard` (S, `due#<k>`, see [`due_shard`]) + `due_at` (N, ms) only while the item is due —
+//! the sparse GSI [`DUE_INDEX`] — and `ttl` (N, epoch seconds), the table's TTL attribute.
 //!
 //! DynamoDB deletes expired items lazily (often hours late), so every read and every
 //! `NotExists`/`Version` condition also compares `ttl` with the injected clock.
@@ -28,9 +28,25 @@ pub const ATTR_DUE_SHARD: &str = "due_shard";
 pub const ATTR_DUE_AT: &str = "due_at";
 pub const ATTR_TTL: &str = "ttl";
 pub const DUE_INDEX: &str = "due-index";
-/// The single partition of the due index. One partition keeps `query_due` a single ordered
-/// query; at Ringhook's volumes (due reminders and retries) it stays far below partition limits.
-pub const DUE_SHARD: &str = "due";
+/// Partitions of the due index by default. Every pending delivery is written to the index, so
+/// one partition (DynamoDB: about 1,000 writes/s per GSI key) would cap the whole deployment;
+/// `N` shards allow `N` times that (docs/aws-scale.md). The scheduler queries every shard.
+pub const DEFAULT_DUE_SHARDS: u32 = 16;
+/// Shards a deployment may configure: `query_due` makes one query per shard.
+pub const MAX_DUE_SHARDS: u32 = 256;
+
+/// The due-index partition of the item `pk`/`sk` among `shards`: `due#<k>`, `k` from FNV-1a of
+/// the key — stable across builds, since it is stored. An item keeps its shard while it stays
+/// due, so its re-writes never move between partitions. Raising the count is safe (items in
+/// the old shards are still queried); lowering it would strand items in the higher shards.
+pub fn due_shard(pk: &str, sk: &str, shards: u32) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in pk.bytes().chain([0]).chain(sk.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("due#{}", h % u64::from(shards.max(1)))
+}
 
 /// BatchWriteItem's limit.
 const BATCH_WRITE_MAX: usize = 25;
@@ -42,11 +58,18 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     clock: Arc<dyn Clock>,
+    due_shards: u32,
 }
 
 impl DynamoStore {
     pub fn new(sdk: &SdkConfig, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
-        Self { client: Client::new(sdk), table: table.into(), clock }
+        Self { client: Client::new(sdk), table: table.into(), clock, due_shards: DEFAULT_DUE_SHARDS }
+    }
+
+    /// The number of due-index shards (1 to [`MAX_DUE_SHARDS`]).
+    pub fn with_due_shards(mut self, shards: u32) -> Self {
+        self.due_shards = shards.clamp(1, MAX_DUE_SHARDS);
+        self
     }
 
     pub fn table(&self) -> &str {
@@ -74,14 +97,14 @@ fn key(pk: &str, sk: &str) -> AttrMap {
     HashMap::from([(ATTR_PK.to_string(), s(pk)), (ATTR_SK.to_string(), s(sk))])
 }
 
-fn to_attrs(item: &Item) -> Result<AttrMap, StoreError> {
+fn to_attrs(item: &Item, shards: u32) -> Result<AttrMap, StoreError> {
     let data = item.data.as_str().to_string();
     let mut m = key(&item.pk, &item.sk);
     m.insert(ATTR_DATA.into(), s(data));
     m.insert(ATTR_VERSION.into(), n(item.version));
     // Absent (not null) attributes keep the item out of the sparse index.
     if let Some(due) = item.due_at {
-        m.insert(ATTR_DUE_SHARD.into(), s(DUE_SHARD));
+        m.insert(ATTR_DUE_SHARD.into(), s(due_shard(&item.pk, &item.sk, shards)));
         m.insert(ATTR_DUE_AT.into(), n(due));
     }
     if let Some(ttl) = item.expires_at {
@@ -255,7 +278,7 @@ impl ItemStore for DynamoStore {
     }
 
     async fn put(&self, item: Item, cond: Condition) -> Result<(), StoreError> {
-        let mut req = self.client.put_item().table_name(&self.table).set_item(Some(to_attrs(&item)?));
+        let mut req = self.client.put_item().table_name(&self.table).set_item(Some(to_attrs(&item, self.due_shards)?));
         if let Some(c) = condition(cond, self.now_secs()) {
             req = req
                 .condition_expression(c.expr)
@@ -284,7 +307,7 @@ impl ItemStore for DynamoStore {
         }
         let mut requests = Vec::with_capacity(order.len());
         for k in &order {
-            let attrs = to_attrs(&latest[k])?;
+            let attrs = to_attrs(&latest[k], self.due_shards)?;
             let put = PutRequest::builder()
                 .set_item(Some(attrs))
                 .build()
@@ -416,11 +439,23 @@ impl ItemStore for DynamoStore {
         }
     }
 
+    /// The earliest due items over every shard: one query per shard, in parallel, each paged
+    /// up to `limit`, merged by due time.
     async fn query_due(&self, due_before_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
         if limit == 0 {
-            return Ok(out);
+            return Ok(vec![]);
         }
+        let shards = (0..self.due_shards).map(|k| self.query_due_shard(format!("due#{k}"), due_before_ms, limit));
+        let mut out: Vec<Item> = futures::future::try_join_all(shards).await?.into_iter().flatten().collect();
+        out.sort_by_key(|i| i.due_at);
+        out.truncate(limit);
+        Ok(out)
+    }
+}
+
+impl DynamoStore {
+    async fn query_due_shard(&self, shard: String, due_before_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
         let mut start: Option<AttrMap> = None;
         loop {
             let page = self
@@ -433,7 +468,7 @@ impl ItemStore for DynamoStore {
                 .expression_attribute_names("#shard", ATTR_DUE_SHARD)
                 .expression_attribute_names("#due", ATTR_DUE_AT)
                 .expression_attribute_names("#ttl", ATTR_TTL)
-                .expression_attribute_values(":shard", s(DUE_SHARD))
+                .expression_attribute_values(":shard", s(&shard))
                 .expression_attribute_values(":before", n(due_before_ms))
                 .expression_attribute_values(":now", n(self.now_secs()))
                 .scan_index_forward(true)
@@ -501,12 +536,29 @@ mod tests {
         let item = Item::new("p", "s", serde_json::json!({"a": [1, "x"]}))
             .with_due(Some(1_700_000_000_123))
             .with_ttl(Some(1_700_000_999));
-        let attrs = to_attrs(&item).unwrap();
-        assert_eq!(attrs[ATTR_DUE_SHARD], s(DUE_SHARD));
+        let attrs = to_attrs(&item, 16).unwrap();
+        assert_eq!(attrs[ATTR_DUE_SHARD], s(due_shard("p", "s", 16)));
         assert_eq!(from_attrs(&attrs).unwrap(), item);
         let plain = Item::new("p", "s", serde_json::json!(null));
-        let attrs = to_attrs(&plain).unwrap();
+        let attrs = to_attrs(&plain, 16).unwrap();
         assert!(!attrs.contains_key(ATTR_DUE_SHARD) && !attrs.contains_key(ATTR_TTL));
         assert_eq!(from_attrs(&attrs).unwrap(), plain);
+    }
+
+    /// Items spread evenly over the shards, and each always lands in the same one.
+    #[test]
+    fn due_items_spread_over_the_shards() {
+        let mut counts = [0usize; 16];
+        for t in 0..50 {
+            for d in 0..200 {
+                let (pk, sk) = (format!("ten_{t}#DELIVERY"), format!("dlv_{d:05}"));
+                let shard = due_shard(&pk, &sk, 16);
+                assert_eq!(shard, due_shard(&pk, &sk, 16));
+                counts[shard.strip_prefix("due#").unwrap().parse::<usize>().unwrap()] += 1;
+            }
+        }
+        let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(*min as f64 > 10_000.0 / 16.0 * 0.9 && (*max as f64) < 10_000.0 / 16.0 * 1.1, "{counts:?}");
+        assert_eq!(due_shard("a", "b", 1), "due#0");
     }
 }

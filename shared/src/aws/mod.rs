@@ -34,6 +34,8 @@ pub const ENV_DELIVERIES_QUEUE_URL: &str = "RINGHOOK_DELIVERIES_QUEUE_URL";
 pub const ENV_EVENTS_DLQ_URL: &str = "RINGHOOK_EVENTS_DLQ_URL";
 pub const ENV_DELIVERIES_DLQ_URL: &str = "RINGHOOK_DELIVERIES_DLQ_URL";
 pub const ENV_EVENT_BUS: &str = "RINGHOOK_EVENT_BUS";
+/// Optional: the number of due-index shards (default [`dynamodb::DEFAULT_DUE_SHARDS`]).
+pub const ENV_DUE_SHARDS: &str = "RINGHOOK_DUE_SHARDS";
 
 /// Every variable `AwsSettings` reads, in a stable order.
 pub const SETTINGS_ENV_VARS: [&str; 6] = [
@@ -54,6 +56,8 @@ pub struct AwsSettings {
     pub events_dlq_url: String,
     pub deliveries_dlq_url: String,
     pub event_bus: String,
+    /// Partitions of the due-time index; may be raised, never lowered, on a live table.
+    pub due_shards: u32,
 }
 
 impl AwsSettings {
@@ -81,6 +85,14 @@ impl AwsSettings {
             events_dlq_url: get(ENV_EVENTS_DLQ_URL)?,
             deliveries_dlq_url: get(ENV_DELIVERIES_DLQ_URL)?,
             event_bus: get(ENV_EVENT_BUS)?,
+            due_shards: match lookup(ENV_DUE_SHARDS).filter(|v| !v.trim().is_empty()) {
+                None => dynamodb::DEFAULT_DUE_SHARDS,
+                Some(v) => {
+                    v.trim().parse::<u32>().ok().filter(|n| (1..=dynamodb::MAX_DUE_SHARDS).contains(n)).ok_or_else(
+                        || anyhow::anyhow!("{ENV_DUE_SHARDS}={v:?}: must be 1 to {}", dynamodb::MAX_DUE_SHARDS),
+                    )?
+                }
+            },
         })
     }
 
@@ -93,6 +105,7 @@ impl AwsSettings {
             (ENV_EVENTS_DLQ_URL, self.events_dlq_url.clone()),
             (ENV_DELIVERIES_DLQ_URL, self.deliveries_dlq_url.clone()),
             (ENV_EVENT_BUS, self.event_bus.clone()),
+            (ENV_DUE_SHARDS, self.due_shards.to_string()),
         ]
     }
 
@@ -108,7 +121,7 @@ impl AwsSettings {
     /// Builds the three adapters from one shared `SdkConfig`.
     pub fn connect(&self, sdk: &SdkConfig, clock: Arc<dyn Clock>) -> AwsAdapters {
         AwsAdapters {
-            store: Arc::new(DynamoStore::new(sdk, self.table.clone(), clock)),
+            store: Arc::new(DynamoStore::new(sdk, self.table.clone(), clock).with_due_shards(self.due_shards)),
             queue: Arc::new(SqsQueue::new(sdk, self.queue_urls())),
             bus: Arc::new(EventBridgeBus::new(sdk, self.event_bus.clone())),
         }

@@ -325,6 +325,9 @@ impl Template {
             let resolved = p.resolve(&v).with_context(|| format!("resolving {var}"))?;
             vars.insert(var, str_of(&resolved, var)?.to_string());
         }
+        let v = self.env_value(super::ENV_DUE_SHARDS)?;
+        let shards = p.resolve(&v).with_context(|| format!("resolving {}", super::ENV_DUE_SHARDS))?;
+        vars.insert(super::ENV_DUE_SHARDS, str_of(&shards, super::ENV_DUE_SHARDS)?.to_string());
         AwsSettings::from_lookup(|k| vars.get(k).cloned())
     }
 }

@@ -113,6 +113,7 @@ pub async fn process(app: &Pipeline, msg: &DeliveryMessage) -> Result<(), Pipeli
         Ok(p) => send_and_log(app, &d, p, now).await,
     };
     deliveries::record_attempt(store, &d.tenant_id, &attempt).await?;
+    crate::metrics::attempt(attempt.latency_ms);
 
     let after = app.now_ms();
     let decision = d.retry_policy.decide(
@@ -155,6 +156,7 @@ pub async fn process(app: &Pipeline, msg: &DeliveryMessage) -> Result<(), Pipeli
         app.queue.send(QueueName::Deliveries, vec![OutMessage::delayed(m, delay)]).await?;
     }
     if d.status.is_final() {
+        crate::metrics::finished(d.status == DeliveryStatus::Succeeded);
         app.bus.publish(vec![outcome_event(&d)]).await?;
     }
     Ok(())
