@@ -166,7 +166,15 @@ mod tests {
         let mut vars: HashMap<&str, String> = SETTINGS_ENV_VARS.iter().map(|k| (*k, format!("v-{k}"))).collect();
         let s = AwsSettings::from_lookup(|k| vars.get(k).cloned()).unwrap();
         assert_eq!(s.table, "v-RINGHOOK_TABLE");
-        assert_eq!(s.env_vars().len(), SETTINGS_ENV_VARS.len());
+        assert_eq!(s.due_shards, dynamodb::DEFAULT_DUE_SHARDS, "optional, with a default");
+        assert_eq!(s.env_vars().len(), SETTINGS_ENV_VARS.len() + 1);
+
+        vars.insert(ENV_DUE_SHARDS, "64".into());
+        assert_eq!(AwsSettings::from_lookup(|k| vars.get(k).cloned()).unwrap().due_shards, 64);
+        vars.insert(ENV_DUE_SHARDS, "0".into());
+        let err = AwsSettings::from_lookup(|k| vars.get(k).cloned()).unwrap_err().to_string();
+        assert!(err.contains("RINGHOOK_DUE_SHARDS=\"0\": must be 1 to 256"), "{err}");
+        vars.remove(ENV_DUE_SHARDS);
 
         vars.remove(ENV_DELIVERIES_DLQ_URL);
         let err = AwsSettings::from_lookup(|k| vars.get(k).cloned()).unwrap_err().to_string();
