@@ -119,6 +119,8 @@ fn attr<'a>(item: &'a Value, name: &str) -> Option<&'a str> {
 struct Table {
     /// (pk, sk) → (size, the due index's (shard, due time) while in it)
     items: HashMap<(String, String), Stored>,
+    /// Of the write units, those spent on the due index.
+    index_wru: f64,
 }
 
 type Stored = (usize, Option<(String, String)>);
@@ -134,20 +136,21 @@ impl Table {
         let kb = |n: usize| n.div_ceil(1024).max(1) as f64;
         let old_size = old.as_ref().map_or(0, |o| o.0);
         let new_size = new.as_ref().map_or(0, |n| n.0);
-        let mut units = kb(old_size.max(new_size));
+        let units = kb(old_size.max(new_size));
         let (old_due, new_due) = (old.as_ref().and_then(|o| o.1.clone()), new.as_ref().and_then(|n| n.1.clone()));
-        units += match (&old_due, &new_due) {
+        let index = match (&old_due, &new_due) {
             (None, None) => 0.0,
             (Some(a), Some(b)) if a == b => kb(new_size.max(old_size)),
             (Some(_), Some(_)) => kb(old_size) + kb(new_size),
             (Some(_), None) => kb(old_size),
             (None, Some(_)) => kb(new_size),
         };
+        self.index_wru += index;
         match new {
             Some(n) => self.items.insert(k, n),
             None => self.items.remove(&k),
         };
-        units
+        units + index
     }
 
     fn read_units(&self, r: &Request) -> f64 {
@@ -293,6 +296,8 @@ struct Count {
     /// "DynamoDB PutItem" → requests
     requests: BTreeMap<String, f64>,
     wru: f64,
+    /// Of `wru`, the due index's.
+    index_wru: f64,
     rru: f64,
     sqs: f64,
     eventbridge_entries: f64,
@@ -303,6 +308,7 @@ struct Count {
 impl Count {
     fn of(recorded: &[Request], table: &mut Table, inv: &Invocations, events: usize, apigw: usize) -> Count {
         let mut c = Count { events: events as f64, apigw: apigw as f64, ..Count::default() };
+        let index_before = table.index_wru;
         for r in recorded {
             // The event source mapping's receives are counted by the driver (non-empty only).
             if r.service == "SQS" && r.operation == "ReceiveMessage" {
@@ -331,6 +337,7 @@ impl Count {
                 _ => {}
             }
         }
+        c.index_wru = table.index_wru - index_before;
         *c.requests.entry("SQS ReceiveMessage (event source mapping)".into()).or_default() += f64::from(inv.receives);
         c.sqs += f64::from(inv.receives);
         for (n, secs) in inv.by_function.values() {
@@ -507,14 +514,15 @@ async fn aws_request_budget_per_event() {
 
     // ------------------------------------------------------------------------- the table
     let mut out = String::new();
-    out.push_str("| scenario | AWS requests / event | DynamoDB WRU / event | RRU / event | SQS requests / event | EventBridge entries / event | Lambda invocations / event | GB-s / event (emulator) | $ / million events (DynamoDB + SQS + EventBridge + Lambda + API GW = total) |\n");
+    out.push_str("| scenario | AWS requests / event | DynamoDB WRU / event (due index) | RRU / event | SQS requests / event | EventBridge entries / event | Lambda invocations / event | GB-s / event (emulator) | $ / million events (DynamoDB + SQS + EventBridge + Lambda + API GW = total) |\n");
     out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for (name, c) in &rows {
         let p = c.cost_per_million();
         out.push_str(&format!(
-            "| {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.5} | {:.2} + {:.2} + {:.2} + {:.2} + {:.2} = **{:.2}** |\n",
+            "| {name} | {:.2} | {:.2} ({:.2}) | {:.2} | {:.2} | {:.2} | {:.2} | {:.5} | {:.2} + {:.2} + {:.2} + {:.2} + {:.2} = **{:.2}** |\n",
             c.total_requests() / c.events,
             c.wru / c.events,
+            c.index_wru / c.events,
             c.rru / c.events,
             c.sqs / c.events,
             c.eventbridge_entries / c.events,
