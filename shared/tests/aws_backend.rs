@@ -150,3 +150,42 @@ fn template_declares_what_the_adapters_use() {
         assert!(t.max_receive_count(q).unwrap() >= 1);
     }
 }
+
+/// The template alarms on what an operator must hear about: each dead-letter queue's depth, the
+/// age of each queue's oldest message, the deliver function's error rate and throttles, and
+/// DynamoDB throttling of the table and of the due index.
+#[test]
+fn template_alarms_on_what_operators_watch() {
+    let t = Template::load(default_template_path()).unwrap();
+    let alarms = t.resources_of_type("AWS::CloudWatch::Alarm");
+    let watching = |metric: &str, dimension: &serde_json::Value| {
+        alarms.iter().any(|(_, a)| {
+            let p = &a["Properties"];
+            let direct = p["MetricName"] == metric && p["Dimensions"].as_array().is_some_and(|d| d.contains(dimension));
+            let in_math = p["Metrics"].as_array().is_some_and(|ms| {
+                ms.iter().any(|m| {
+                    let m = &m["MetricStat"]["Metric"];
+                    m["MetricName"] == metric && m["Dimensions"].as_array().is_some_and(|d| d.contains(dimension))
+                })
+            });
+            direct || in_math
+        })
+    };
+    let queue = |q: &str| serde_json::json!({"Name": "QueueName", "Value": {"Fn::GetAtt": [q, "QueueName"]}});
+    let deliver = serde_json::json!({"Name": "FunctionName", "Value": {"Ref": "DeliverFunction"}});
+    let table = serde_json::json!({"Name": "TableName", "Value": {"Ref": "Table"}});
+    for q in ["EventsDeadLetterQueue", "DeliveriesDeadLetterQueue"] {
+        assert!(watching("ApproximateNumberOfMessagesVisible", &queue(q)), "{q} depth");
+    }
+    for q in ["EventsQueue", "DeliveriesQueue"] {
+        assert!(watching("ApproximateAgeOfOldestMessage", &queue(q)), "{q} oldest message");
+    }
+    for m in ["Errors", "Invocations", "Throttles"] {
+        assert!(watching(m, &deliver), "deliver {m}");
+    }
+    for m in ["WriteThrottleEvents", "ReadThrottleEvents"] {
+        assert!(watching(m, &table), "table {m}");
+    }
+    let index = serde_json::json!({"Name": "GlobalSecondaryIndexName", "Value": DUE_INDEX});
+    assert!(watching("WriteThrottleEvents", &index), "due index throttles");
+}
