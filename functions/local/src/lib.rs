@@ -4,7 +4,7 @@
 use clap::{Parser, ValueEnum};
 use ringhook::app::{App, Ports, Settings};
 use ringhook::delivery::ssrf::DestinationPolicy;
-use ringhook::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
+use ringhook::embedded::{Db, Durability, SqliteBus, SqliteQueue, SqliteStore};
 use ringhook::pipeline::{consumer, scheduler, Pipeline};
 use ringhook::ports::{Clock, ManualClock, QueueName, SystemClock};
 use ringhook::product::Products;
@@ -67,6 +67,16 @@ pub struct Opts {
     /// Concurrent trigger-evaluation workers (each evaluates up to 64 events at a time).
     #[arg(long, env = "RINGHOOK_EVENT_WORKERS", default_value_t = 2)]
     pub event_workers: usize,
+    /// How far an accepted write is on disk before it is acknowledged: `normal` survives a
+    /// killed process, `full` (an fsync per group commit) a power loss too (docs/performance.md).
+    #[arg(long, value_enum, env = "RINGHOOK_DURABILITY", default_value = "normal")]
+    pub durability: DurabilityKind,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DurabilityKind {
+    Normal,
+    Full,
 }
 
 /// Parses the command line and runs until SIGTERM / Ctrl-C.
@@ -112,7 +122,11 @@ pub async fn start(
         // the standard AWS_* variables (a real account or a local emulator).
         (ringhook::lambda::aws_ports(clock, manual).await?, 0)
     } else {
-        let db = Db::open_dir(&opts.data_dir)?;
+        let durability = match opts.durability {
+            DurabilityKind::Normal => Durability::Normal,
+            DurabilityKind::Full => Durability::Full,
+        };
+        let db = Db::open_dir_with(&opts.data_dir, durability)?;
         let queue = SqliteQueue::new(db.clone(), clock.clone(), opts.max_receives);
         // This process owns the file: whatever was in flight belonged to a process that is gone.
         let released = queue.release_in_flight().await?;

@@ -116,6 +116,27 @@ struct Inner {
     _checkpointer: Mutex<mpsc::Sender<()>>,
 }
 
+/// How far a commit is on disk when its caller is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// WAL with `synchronous=NORMAL`: a commit survives a killed process (the OS has it); a
+    /// power loss or kernel crash can drop the last commits, as SQLite documents for this mode.
+    #[default]
+    Normal,
+    /// WAL with `synchronous=FULL`: every commit (one per group of writes) is fsynced before
+    /// its callers are answered, so it survives a power loss too.
+    Full,
+}
+
+impl Durability {
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        }
+    }
+}
+
 fn open_conn(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -124,8 +145,7 @@ fn open_conn(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // WAL + synchronous=NORMAL: a commit survives a killed process (the OS has it); only a
-    // power loss can drop the last commits, which SQLite documents for this mode.
+    // The writer's synchronous setting is its durability (`Db::open_with`); readers never commit.
     conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -134,14 +154,23 @@ fn open_conn(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
 impl Db {
     /// Opens (creating if needed) `ringhook.db` in `dir`.
     pub fn open_dir(dir: &Path) -> Result<Self, DbError> {
+        Self::open_dir_with(dir, Durability::default())
+    }
+
+    pub fn open_dir_with(dir: &Path, durability: Durability) -> Result<Self, DbError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-        Self::open(&dir.join("ringhook.db"))
+        Self::open_with(&dir.join("ringhook.db"), durability)
     }
 
     pub fn open(path: &Path) -> Result<Self, DbError> {
+        Self::open_with(path, Durability::default())
+    }
+
+    pub fn open_with(path: &Path, durability: Durability) -> Result<Self, DbError> {
         let writer_conn = open_conn(path, false)?;
         writer_conn.pragma_update(None, "journal_mode", "WAL")?;
+        writer_conn.pragma_update(None, "synchronous", durability.pragma())?;
         writer_conn.execute_batch(SCHEMA)?;
         writer_conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
         let checkpoint_conn = open_conn(path, false)?;
@@ -449,6 +478,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ringhook-db-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         (Db::open_dir(&dir).expect("open"), dir)
+    }
+
+    /// The writer commits with the durability asked for (SQLite: NORMAL = 1, FULL = 2).
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_writer_commits_with_the_durability_asked_for() {
+        for (d, pragma) in [(Durability::Normal, 1), (Durability::Full, 2)] {
+            let dir = std::env::temp_dir().join(format!("ringhook-db-test-sync-{pragma}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let db = Db::open_dir_with(&dir, d).unwrap();
+            let got = db.write(|c| c.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))).await.unwrap();
+            assert_eq!(got, pragma, "{d:?}");
+            drop(db);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     /// Jobs that share a transaction with a failing one commit; the failing one's partial
