@@ -557,7 +557,7 @@ async fn aws_request_budget_per_event() {
         ("1 event, 1 webhook, 1st attempt", 18.0),
         ("1 event, 1 webhook, 1 retry", 26.0),
         ("callback: confirmation + reminder", 61.0),
-        ("batch of 100 events, 1 webhook each", 12.0),
+        ("batch of 100 events, 1 webhook each", 10.0),
     ];
     for ((name, c), (bname, max)) in rows.iter().zip(budget) {
         assert_eq!(*name, bname);

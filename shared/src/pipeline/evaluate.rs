@@ -35,13 +35,45 @@ pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), Pip
             }
         }
     }
-    futures::future::join_all(batch.iter().zip(effects).map(|(event, effects)| async move {
+    // Deliveries are created event by event (conditional writes); queueing them, publishing and
+    // marking the events evaluated is done once for the batch: one SQS batch and one store
+    // batch per ten events rather than one per event (docs/aws-scale.md). If that shared step
+    // fails, every event of the batch stays on the queue and is evaluated again, which acts
+    // once (deterministic delivery ids).
+    let created = futures::future::join_all(effects.into_iter().map(|effects| async move {
         let effects = effects?;
         let created = deliveries::create_many(p.store.as_ref(), effects.deliveries).await?;
-        deliver::enqueue_now(p, &created).await?;
-        p.bus.publish(effects.bus_events).await?;
-        events::mark_evaluated(p.store.as_ref(), &[event]).await?;
-        Ok(())
+        Ok::<_, PipelineError>((created, effects.bus_events))
     }))
-    .await
+    .await;
+    let mut results: Vec<Result<(), PipelineError>> = Vec::with_capacity(batch.len());
+    let (mut to_queue, mut to_publish, mut evaluated) = (Vec::new(), Vec::new(), Vec::new());
+    for (event, r) in batch.iter().zip(created) {
+        match r {
+            Ok((ds, bus)) => {
+                to_queue.extend(ds);
+                to_publish.extend(bus);
+                evaluated.push(event);
+                results.push(Ok(()));
+            }
+            Err(e) => results.push(Err(e)),
+        }
+    }
+    if evaluated.is_empty() {
+        return results;
+    }
+    let shared = async {
+        deliver::enqueue_now(p, &to_queue).await?;
+        p.bus.publish(to_publish).await?;
+        events::mark_evaluated(p.store.as_ref(), &evaluated).await?;
+        Ok::<(), PipelineError>(())
+    }
+    .await;
+    if let Err(e) = shared {
+        let msg = e.to_string();
+        for r in results.iter_mut().filter(|r| r.is_ok()) {
+            *r = Err(PipelineError::Unavailable(msg.clone()));
+        }
+    }
+    results
 }
