@@ -1,5 +1,7 @@
 //! Trigger evaluation: the seed's agent.wrap event (`events/triggers/payloads/
-//! agent.wrap.outbound-preview.json`) against 10, 100, 1,000 and 10,000 triggers of one tenant.
+//! agent.wrap.outbound-preview.json`) against 10 to 100,000 triggers of one tenant: matching a
+//! parsed payload, and matching its JSON text (what the evaluate stage does: the payload travels
+//! as text and only the referenced fields are read from it).
 //!
 //! The triggers are a realistic mix, all of the event's type (the engine indexes by type, so
 //! triggers of other types cost nothing): `=` on `campaignId` / `wrapCode` / `agentId`, `in`
@@ -14,6 +16,7 @@
 //! Run: `cargo bench -p ringhook-shared --bench trigger_eval -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ringhook::model::Event;
 use ringhook::products::triggers::{Action, Condition, Operator, Trigger, TriggerInput, TriggerSet};
 use serde_json::Value;
 
@@ -195,12 +198,24 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
-    // Ringhook's side of the same comparison: parse the payload bytes, then match.
+    // Ringhook's side of the same comparison: from the payload's text (as the queue carries it),
+    // read the referenced fields and match.
     let payload_text = payload.to_string();
     let mut g = c.benchmark_group("parse_and_match");
     for n in SIZES {
         let set = TriggerSet::new(triggers(n));
+        assert_eq!(set.matching_json("agent.wrap", &payload_text).count(), n.div_ceil(250), "{n} triggers, text");
         g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &set, |b, set| {
+            b.iter(|| set.matching_json(black_box("agent.wrap"), black_box(&payload_text)).count())
+        });
+    }
+    g.finish();
+
+    // The alternative it replaced: parse the whole payload into a `Value`, then match.
+    let mut g = c.benchmark_group("parse_value_and_match");
+    for n in [100usize, 10_000] {
+        let set = TriggerSet::new(triggers(n));
         g.bench_with_input(BenchmarkId::from_parameter(n), &set, |b, set| {
             b.iter(|| {
                 let v: Value = serde_json::from_str(black_box(&payload_text)).unwrap();
@@ -231,6 +246,38 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let v: Value = serde_json::from_str(black_box(&raw)).unwrap();
             set.matching(v["type"].as_str().unwrap_or_default(), &v["payload"]).count()
+        })
+    });
+    g.finish();
+
+    // What the evaluate stage decodes per event: the queue message, its payload kept as text
+    // (`Event`), against the same message with the payload parsed into a `Value` (as before).
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct ValueEvent {
+        id: String,
+        tenant_id: String,
+        #[serde(rename = "type")]
+        event_type: String,
+        payload: Value,
+        time: String,
+        received_at_ms: i64,
+    }
+    let message = serde_json::json!({"id": "evt_01j", "tenantId": "ten_1", "type": "agent.wrap", "payload": payload,
+        "time": "2024-05-03T06:32:43Z", "receivedAtMs": 1714717963000i64})
+    .to_string();
+    let mut g = c.benchmark_group("queue_message");
+    g.bench_function("decode_payload_as_text", |b| {
+        b.iter(|| serde_json::from_str::<Event>(black_box(&message)).unwrap())
+    });
+    g.bench_function("decode_payload_as_value", |b| {
+        b.iter(|| serde_json::from_str::<ValueEvent>(black_box(&message)).unwrap())
+    });
+    g.bench_function("decode_and_match_100", |b| {
+        b.iter(|| {
+            let e = serde_json::from_str::<Event>(black_box(&message)).unwrap();
+            set.matching_json(&e.event_type, e.payload.raw()).count()
         })
     });
     g.finish();

@@ -57,14 +57,19 @@ pub fn event_parser(data: &[u8]) {
 /// payload; both must be JSON. Also evaluates every operator directly with strings taken from the
 /// input, against the payload.
 pub fn condition_eval(data: &[u8]) {
-    let (trigger, payload) = split(data);
-    let payload: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+    let (trigger, payload_bytes) = split(data);
+    let parsed: Option<Value> = serde_json::from_slice(payload_bytes).ok();
+    let payload = parsed.clone().unwrap_or(Value::Null);
     if let Ok(tv) = serde_json::from_slice::<Value>(trigger) {
         if let Ok(spec) = parse_trigger(&tv) {
             let event_type = spec.event_type.clone();
             let t = Trigger { id: "trg_fuzz".into(), spec, created_at: String::new(), updated_at: String::new() };
             let set = TriggerSet::new([t]);
-            let _ = set.matching(&event_type, &payload).count();
+            let from_value = set.matching(&event_type, &payload).count();
+            // Read from the text, a payload that parses must match the same.
+            if let (Some(_), Ok(text)) = (&parsed, std::str::from_utf8(payload_bytes)) {
+                assert_eq!(set.matching_json(&event_type, text).count(), from_value, "payload {text}");
+            }
         }
     }
     // Direct: reference and value are lines of the first part.

@@ -67,7 +67,7 @@ async fn new_delivery(app: &App, url: &str, policy: RetryPolicy) -> DeliveryMess
         id: format!("evt_{}", ulid::Ulid::new()),
         tenant_id: "ten_claims".into(),
         event_type: "claims.test".into(),
-        payload: serde_json::json!({"n": 1}),
+        payload: serde_json::json!({"n": 1}).into(),
         time: String::new(),
         received_at_ms: now,
     };

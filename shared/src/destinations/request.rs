@@ -234,7 +234,7 @@ mod tests {
             id: "evt".into(),
             tenant_id: "ten".into(),
             event_type: "t.t".into(),
-            payload: Value::Null,
+            payload: Value::Null.into(),
             time: String::new(),
             received_at_ms: T0,
         };

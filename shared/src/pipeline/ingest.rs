@@ -69,7 +69,7 @@ pub fn parse_event(
             return Err(ApiError::unprocessable("invalid event", format!("{at}.time: must be an RFC 3339 timestamp")))
         }
     };
-    Ok(Event { id, tenant_id: tenant.to_string(), event_type, payload, time, received_at_ms: now_ms })
+    Ok(Event { id, tenant_id: tenant.to_string(), event_type, payload: payload.into(), time, received_at_ms: now_ms })
 }
 
 /// Parses a request body: one event, or `{"events": [...]}`. The idempotency key names a

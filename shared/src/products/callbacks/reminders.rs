@@ -70,7 +70,7 @@ pub async fn fire(app: &App, item: Item, now: i64) -> Result<Vec<Delivery>, Pipe
         id: r.event_id.clone(),
         tenant_id: r.tenant_id.clone(),
         event_type: super::events::REGISTERED.to_string(),
-        payload: serde_json::Value::Null,
+        payload: serde_json::Value::Null.into(),
         time: format_time(r.due_at_ms),
         received_at_ms: r.due_at_ms,
     };

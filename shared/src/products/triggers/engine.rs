@@ -3,14 +3,16 @@
 //! is checked only against the triggers whose most selective condition it satisfies.
 //! [`CompiledTrigger::matches`] — every condition, one by one — is the reference semantics.
 
+use super::extract::{PathTree, Slots};
+use super::index::{Candidates, MatchIndex};
 use super::model::{Operator, Trigger};
-use serde_json::Value;
+use rustc_hash::FxHashMap as HashMap;
+use serde_json::{Number, Value};
+use smallvec::{smallvec, SmallVec};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::sync::Arc;
-
-use super::index::MatchIndex;
 
 /// One side of a comparison: the string form, and its number when it reads as one.
 #[derive(Debug, Clone)]
@@ -28,6 +30,12 @@ impl Scalar {
 /// The seed compares string values; when both sides read as numbers they compare as numbers
 /// ("10" > "9", "3" = "3.0").
 pub(super) fn parse_number(s: &str) -> Option<f64> {
+    // Most references are short digit strings (ids, counts): read directly, with the value
+    // `parse` gives (up to 15 digits are exact in an f64).
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64);
+    }
     let t = s.trim();
     if t.is_empty() {
         return None;
@@ -35,10 +43,10 @@ pub(super) fn parse_number(s: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
-fn compare(left: &str, left_num: Option<f64>, right: &Scalar) -> Ordering {
-    match (left_num, right.number) {
+fn compare(left: &Found<'_>, right: &Scalar) -> Ordering {
+    match (left.number, right.number) {
         (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-        _ => left.cmp(right.text.as_str()),
+        _ => left.text().cmp(right.text.as_str()),
     }
 }
 
@@ -57,17 +65,44 @@ pub(super) struct CompiledCondition {
 /// when it reads as one. Worked out once per event and path, however many conditions use it.
 #[derive(Debug, Clone)]
 pub(super) struct Found<'a> {
-    pub(super) text: Cow<'a, str>,
+    text: Text<'a>,
     pub(super) number: Option<f64>,
 }
 
+#[derive(Debug, Clone)]
+enum Text<'a> {
+    Str(Cow<'a, str>),
+    /// A JSON number's string form (serde_json's: `1e1` reads as `10.0`), written only when a
+    /// condition compares it as text.
+    Num(Number, OnceCell<String>),
+}
+
 impl<'a> Found<'a> {
+    pub(super) fn string(s: Cow<'a, str>) -> Self {
+        Found { number: parse_number(&s), text: Text::Str(s) }
+    }
+
+    pub(super) fn json_number(n: Number) -> Self {
+        Found { number: n.as_f64(), text: Text::Num(n, OnceCell::new()) }
+    }
+
+    pub(super) fn bool(b: bool) -> Self {
+        Found { text: Text::Str(Cow::Borrowed(if b { "true" } else { "false" })), number: None }
+    }
+
+    pub(super) fn text(&self) -> &str {
+        match &self.text {
+            Text::Str(s) => s,
+            Text::Num(n, s) => s.get_or_init(|| n.to_string()),
+        }
+    }
+
     /// A missing reference (or null, object, array) finds nothing: the condition is false.
     fn of(payload: &'a Value, path: &[String]) -> Option<Self> {
         match resolve(payload, path)? {
-            Value::String(s) => Some(Found { number: parse_number(s), text: Cow::Borrowed(s) }),
-            Value::Number(n) => Some(Found { text: Cow::Owned(n.to_string()), number: n.as_f64() }),
-            Value::Bool(b) => Some(Found { text: Cow::Borrowed(if *b { "true" } else { "false" }), number: None }),
+            Value::String(s) => Some(Found::string(Cow::Borrowed(s))),
+            Value::Number(n) => Some(Found::json_number(n.clone())),
+            Value::Bool(b) => Some(Found::bool(*b)),
             _ => None,
         }
     }
@@ -80,14 +115,13 @@ impl CompiledCondition {
 
     fn holds_for(&self, found: Option<&Found<'_>>) -> bool {
         let Some(found) = found else { return false };
-        let (text, num) = (found.text.as_ref(), found.number);
         match self.operator {
-            Operator::Eq => compare(text, num, &self.value) == Ordering::Equal,
-            Operator::Gt => compare(text, num, &self.value) == Ordering::Greater,
-            Operator::Lt => compare(text, num, &self.value) == Ordering::Less,
-            Operator::Ge => compare(text, num, &self.value) != Ordering::Less,
-            Operator::Le => compare(text, num, &self.value) != Ordering::Greater,
-            Operator::In => self.list.iter().any(|item| compare(text, num, item) == Ordering::Equal),
+            Operator::Eq => compare(found, &self.value) == Ordering::Equal,
+            Operator::Gt => compare(found, &self.value) == Ordering::Greater,
+            Operator::Lt => compare(found, &self.value) == Ordering::Less,
+            Operator::Ge => compare(found, &self.value) != Ordering::Less,
+            Operator::Le => compare(found, &self.value) != Ordering::Greater,
+            Operator::In => self.list.iter().any(|item| compare(found, item) == Ordering::Equal),
         }
     }
 }
@@ -138,13 +172,41 @@ impl CompiledTrigger {
     }
 }
 
-/// The triggers of one event type, the distinct references their conditions use, and the
-/// matching index over them.
+/// The triggers of one event type, the distinct references their conditions use (and as a
+/// tree, to read them from JSON text), and the matching index over them.
 #[derive(Debug, Clone, Default)]
 struct TypeGroup {
     paths: Vec<Vec<String>>,
+    tree: PathTree,
     triggers: Vec<CompiledTrigger>,
     index: MatchIndex,
+}
+
+/// What one event's references found, by slot; on the stack for up to 16 distinct references.
+type Found16<'a> = SmallVec<[Option<Option<Found<'a>>>; 16]>;
+
+/// The triggers that fire, in order; on the stack for up to 4.
+type Fired<'s> = SmallVec<[&'s CompiledTrigger; 4]>;
+
+impl TypeGroup {
+    /// The triggers that fire given what the references found (`found[slot]`: `None` while
+    /// not looked up yet, then `resolve(slot)`): the anchored slots must be looked up already.
+    fn fired<'s, 'a>(&'s self, found: &mut Slots<'a>, resolve: impl Fn(usize) -> Option<Found<'a>>) -> Fired<'s> {
+        let mut candidates = Candidates::new();
+        self.index.candidates(|slot| found[slot].as_ref().and_then(Option::as_ref), &mut candidates);
+        let mut out = Fired::with_capacity(candidates.len());
+        for i in candidates {
+            let t = &self.triggers[i as usize];
+            let fires = t.conditions.iter().all(|c| {
+                let f = found[c.slot].get_or_insert_with(|| resolve(c.slot));
+                c.holds_for(f.as_ref())
+            });
+            if fires {
+                out.push(t);
+            }
+        }
+        out
+    }
 }
 
 /// A tenant's triggers indexed by event type.
@@ -155,8 +217,8 @@ pub struct TriggerSet {
 
 impl TriggerSet {
     pub fn new(triggers: impl IntoIterator<Item = Trigger>) -> Self {
-        let mut by_type: HashMap<String, TypeGroup> = HashMap::new();
-        let mut slots: HashMap<(String, Vec<String>), usize> = HashMap::new();
+        let mut by_type: HashMap<String, TypeGroup> = HashMap::default();
+        let mut slots: HashMap<(String, Vec<String>), usize> = HashMap::default();
         for t in triggers {
             let event_type = t.spec.event_type.clone();
             let group = by_type.entry(event_type.clone()).or_default();
@@ -171,6 +233,7 @@ impl TriggerSet {
         }
         for g in by_type.values_mut() {
             g.index = MatchIndex::build(&g.triggers, g.paths.len());
+            g.tree = PathTree::new(&g.paths);
         }
         Self { by_type }
     }
@@ -191,32 +254,25 @@ impl TriggerSet {
     /// The triggers of `event_type` that fire for `payload`, in the order they were given. Each
     /// distinct reference is looked up in the payload (and read as a number) once; only
     /// the triggers whose anchor condition the event satisfies are checked further.
-    pub fn matching<'a>(
-        &'a self,
-        event_type: &str,
-        payload: &'a Value,
-    ) -> impl Iterator<Item = &'a CompiledTrigger> + 'a {
-        let mut out: Vec<&'a CompiledTrigger> = Vec::new();
-        if let Some(g) = self.by_type.get(event_type) {
-            // Anchored references first (the candidates depend on them), the rest when a
-            // candidate's other conditions need them.
-            let mut found: Vec<Option<Option<Found<'a>>>> = vec![None; g.paths.len()];
-            for &slot in g.index.anchored_slots() {
-                found[slot] = Some(Found::of(payload, &g.paths[slot]));
-            }
-            let candidates = g.index.candidates(|slot| found[slot].as_ref().and_then(Option::as_ref));
-            for i in candidates {
-                let t = &g.triggers[i as usize];
-                let fires = t.conditions.iter().all(|c| {
-                    let f = found[c.slot].get_or_insert_with(|| Found::of(payload, &g.paths[c.slot]));
-                    c.holds_for(f.as_ref())
-                });
-                if fires {
-                    out.push(t);
-                }
-            }
+    pub fn matching<'s>(&'s self, event_type: &str, payload: &Value) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
+        let Some(g) = self.by_type.get(event_type) else { return Fired::new().into_iter() };
+        // Anchored references first (the candidates depend on them), the rest when a
+        // candidate's other conditions need them.
+        let mut found: Found16 = smallvec![None; g.paths.len()];
+        for &slot in g.index.anchored_slots() {
+            found[slot] = Some(Found::of(payload, &g.paths[slot]));
         }
-        out.into_iter()
+        g.fired(&mut found, |slot| Found::of(payload, &g.paths[slot])).into_iter()
+    }
+
+    /// [`matching`](Self::matching) on the payload's JSON text, which is not parsed: one pass
+    /// reads the values at the group's references and skips the rest. The text must be JSON
+    /// (event payloads are checked when they arrive); text that is not finds nothing.
+    pub fn matching_json<'s>(&'s self, event_type: &str, json: &str) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
+        let Some(g) = self.by_type.get(event_type) else { return Fired::new().into_iter() };
+        let mut found: Found16 = smallvec![Some(None); g.paths.len()];
+        g.tree.extract(json, &mut found);
+        g.fired(&mut found, |_| None).into_iter()
     }
 }
 
@@ -400,7 +456,198 @@ mod tests {
                     compiled.iter().filter(|t| t.matches(&payload)).map(|t| t.trigger.id.as_str()).collect();
                 let got: Vec<&str> = set.matching("agent.wrap", &payload).map(|t| t.trigger.id.as_str()).collect();
                 assert_eq!(got, want, "round {round}, payload {payload}");
+                let text = payload.to_string();
+                let got: Vec<&str> = set.matching_json("agent.wrap", &text).map(|t| t.trigger.id.as_str()).collect();
+                assert_eq!(got, want, "round {round}, from the text {text}");
             }
         }
+    }
+
+    /// Matching from the payload's JSON text must pick what the one-by-one engine picks on the
+    /// parsed text, whatever the spelling: random events (nested objects and arrays, noise to
+    /// skip, nulls, containers and missing values where references point) written as text with
+    /// numbers in several spellings, escapes in strings and keys, whitespace, and duplicate keys.
+    #[test]
+    fn the_json_text_matches_like_the_engine_on_random_events() {
+        use Operator::*;
+        struct Lcg(u64);
+        impl Lcg {
+            fn next(&mut self) -> usize {
+                self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (self.0 >> 33) as usize
+            }
+            fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+                &xs[self.next() % xs.len()]
+            }
+            fn one_in(&mut self, n: usize) -> bool {
+                self.next().is_multiple_of(n)
+            }
+        }
+        // "arr.1" and "arr.01" name the same array element; "lead" and "arr.0" hold containers.
+        const PATHS: [&str; 10] =
+            ["a", "b", "lead.n", "lead.s", "lead.phones.1.phone", "arr.1", "arr.01", "arr.0.x", "lead", "é\"q"];
+        const VALUES: [&str; 16] =
+            ["3", "3.0", "10", "9", "1e1", " 3", "abc", "ab", "", "true", "-2.5", "a\"b", "é", "x\\y", "100", "+614"];
+        const OPS: [Operator; 6] = [Eq, Gt, Lt, Ge, Le, In];
+
+        fn space(rng: &mut Lcg, out: &mut String) {
+            let s: &&str = rng.pick(&["", "", " ", "\n  ", "\t"]);
+            out.push_str(s);
+        }
+        fn string(rng: &mut Lcg, s: &str, out: &mut String) {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    c if rng.one_in(4) => {
+                        for u in c.encode_utf16(&mut [0; 2]) {
+                            out.push_str(&format!("\\u{u:04x}"));
+                        }
+                    }
+                    '/' if rng.one_in(2) => out.push_str("\\/"),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        fn number(rng: &mut Lcg, n: &serde_json::Number, out: &mut String) {
+            let spelled = if let Some(i) = n.as_i64() {
+                match rng.next() % 5 {
+                    0 => format!("{i}.0"),
+                    1 => format!("{i}e0"),
+                    2 => format!("{i}.000E+0"),
+                    3 if i == 0 => "-0".to_string(),
+                    _ => i.to_string(),
+                }
+            } else {
+                let f = n.as_f64().unwrap();
+                match rng.next() % 3 {
+                    0 => format!("{f:e}"),
+                    1 => format!("{f}00"),
+                    _ => f.to_string(),
+                }
+            };
+            out.push_str(&spelled);
+        }
+        fn write(rng: &mut Lcg, v: &Value, out: &mut String) {
+            match v {
+                Value::Null => out.push_str("null"),
+                Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+                Value::Number(n) => number(rng, n, out),
+                Value::String(s) => string(rng, s, out),
+                Value::Array(xs) => {
+                    out.push('[');
+                    for (i, x) in xs.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        space(rng, out);
+                        write(rng, x, out);
+                    }
+                    out.push(']');
+                }
+                Value::Object(m) => {
+                    out.push('{');
+                    let mut first = true;
+                    for (k, x) in m {
+                        // A duplicate key before the real one: the last counts.
+                        let decoy = rng.one_in(8).then(|| json!({"n": "3", "phones": [1, {"phone": "+614"}]}));
+                        for x in decoy.iter().chain([x]) {
+                            if !first {
+                                out.push(',');
+                            }
+                            first = false;
+                            space(rng, out);
+                            string(rng, k, out);
+                            out.push(':');
+                            space(rng, out);
+                            write(rng, x, out);
+                        }
+                    }
+                    out.push('}');
+                }
+            }
+        }
+        let scalar = |rng: &mut Lcg| -> Value {
+            match rng.next() % 8 {
+                0 => json!(rng.pick(&[3, 0, 10, 9, -2, 100, 614])),
+                1 => json!(rng.pick(&[3.0, 10.5, -2.5, 0.5, 1e21])),
+                2 => json!(rng.pick(&[true, false])),
+                3 => Value::Null,
+                4 => json!({"x": rng.pick(&VALUES).to_string()}),
+                5 => json!([rng.pick(&VALUES).to_string(), 1]),
+                _ => json!(rng.pick(&VALUES)),
+            }
+        };
+        let mut rng = Lcg(0x7e47_0001);
+        let (mut fired, mut events) = (0, 0);
+        for round in 0..300 {
+            let n = 1 + rng.next() % 40;
+            let triggers: Vec<Trigger> = (0..n)
+                .map(|i| {
+                    let conds: Vec<(String, Operator, String)> = (0..rng.next() % 4)
+                        .map(|_| {
+                            let op = *rng.pick(&OPS);
+                            let value = if op == In {
+                                (0..1 + rng.next() % 3)
+                                    .map(|_| rng.pick(&VALUES).to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            } else {
+                                rng.pick(&VALUES).to_string()
+                            };
+                            (rng.pick(&PATHS).to_string(), op, value)
+                        })
+                        .collect();
+                    let refs: Vec<(&str, Operator, &str)> =
+                        conds.iter().map(|(p, o, v)| (p.as_str(), *o, v.as_str())).collect();
+                    let mut t = (*trig(!rng.one_in(8), &refs).trigger).clone();
+                    t.id = format!("t{i}");
+                    t
+                })
+                .collect();
+            let set = TriggerSet::new(triggers.clone());
+            let compiled: Vec<CompiledTrigger> = triggers.into_iter().map(CompiledTrigger::new).collect();
+            for _ in 0..20 {
+                let mut v = || scalar(&mut rng);
+                let (a, b, n, s, phone, x, e1, e2) = (v(), v(), v(), v(), v(), v(), v(), v());
+                let mut rng2 = Lcg(rng.next() as u64);
+                let phones =
+                    if rng2.one_in(2) { json!({"1": {"phone": phone}}) } else { json!([null, {"phone": phone}]) };
+                let arr = match rng2.next() % 3 {
+                    0 => json!([{"x": x}, e1]),
+                    1 => json!({"0": {"x": x}, "1": e1, "01": e2}),
+                    _ => json!([e2]),
+                };
+                let mut payload = json!({
+                    "noise": [{"deep": [[1, "a\"b", null, {"k": 2.5e-3}]]}, "]}"],
+                    "a": a, "lead": {"n": n, "s": s, "phones": phones}, "arr": arr, "b": b, "é\"q": "3",
+                });
+                for p in ["a", "b", "arr", "lead", "noise"] {
+                    if rng2.one_in(6) {
+                        payload.as_object_mut().unwrap().shift_remove(p); // missing reference
+                    }
+                }
+                let mut text = String::new();
+                write(&mut rng2, &payload, &mut text);
+                let parsed: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+                let want: Vec<&str> =
+                    compiled.iter().filter(|t| t.matches(&parsed)).map(|t| t.trigger.id.as_str()).collect();
+                let got: Vec<&str> = set.matching_json("agent.wrap", &text).map(|t| t.trigger.id.as_str()).collect();
+                assert_eq!(got, want, "round {round}, text {text}");
+                fired +=
+                    got.iter().filter(|id| !compiled[id[1..].parse::<usize>().unwrap()].conditions.is_empty()).count();
+                events += 1;
+            }
+        }
+        // Not a vacuous check: conditions hold often.
+        assert!(fired > events, "{fired} triggers with conditions fired on {events} events");
+        // Text that is not JSON finds nothing: only triggers without conditions fire.
+        let set =
+            TriggerSet::new([(*trig(true, &[]).trigger).clone(), (*trig(true, &[("a", Eq, "1")]).trigger).clone()]);
+        assert_eq!(set.matching_json("agent.wrap", r#"{"a": 1"#).count(), 1);
+        assert_eq!(set.matching_json("agent.wrap", r#"{"a": 1} x"#).count(), 1);
+        assert_eq!(set.matching_json("agent.wrap", r#"{"a": 1}"#).count(), 2);
     }
 }

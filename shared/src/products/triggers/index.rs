@@ -18,6 +18,7 @@
 use super::engine::{CompiledCondition, CompiledTrigger, Found, Scalar};
 use super::model::Operator;
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 use std::cmp::Ordering;
 
 /// A numeric key for equality: the same for every spelling of one number (`-0` = `0`).
@@ -31,6 +32,9 @@ fn num_key(n: f64) -> u64 {
 
 /// Trigger positions in the group, `u32` to keep the lists small.
 type Ids = Vec<u32>;
+
+/// One event's candidates: on the stack while there are few.
+pub(super) type Candidates = SmallVec<[u32; 32]>;
 
 #[derive(Debug, Clone, Default)]
 struct Bounds {
@@ -61,20 +65,22 @@ impl Bounds {
 
     /// The bounds `b` with `found OP b` true, where `below(b)` says whether `b` sorts before the
     /// satisfied region (`upper`: the satisfied bounds are the largest ones).
-    fn satisfied(&self, found: &Found<'_>, op: Operator, out: &mut Ids) {
-        let t = found.text.as_ref();
+    fn satisfied(&self, found: &Found<'_>, op: Operator, out: &mut Candidates) {
         // For `found > b` the satisfied bounds are those below found: a prefix; for `<` a suffix.
-        let take = |ord_of: &dyn Fn(usize) -> Ordering, len: usize, ids: &dyn Fn(usize) -> u32, out: &mut Ids| {
-            // ord_of(i): how bound i compares with found.
-            let (lo, hi) = match op {
-                Operator::Gt => (0, partition(len, |i| ord_of(i) == Ordering::Less)),
-                Operator::Ge => (0, partition(len, |i| ord_of(i) != Ordering::Greater)),
-                Operator::Lt => (partition(len, |i| ord_of(i) != Ordering::Greater), len),
-                Operator::Le => (partition(len, |i| ord_of(i) == Ordering::Less), len),
-                Operator::Eq | Operator::In => (0, 0),
+        let take =
+            |ord_of: &dyn Fn(usize) -> Ordering, len: usize, ids: &dyn Fn(usize) -> u32, out: &mut Candidates| {
+                // ord_of(i): how bound i compares with found.
+                let (lo, hi) = match op {
+                    Operator::Gt => (0, partition(len, |i| ord_of(i) == Ordering::Less)),
+                    Operator::Ge => (0, partition(len, |i| ord_of(i) != Ordering::Greater)),
+                    Operator::Lt => (partition(len, |i| ord_of(i) != Ordering::Greater), len),
+                    Operator::Le => (partition(len, |i| ord_of(i) == Ordering::Less), len),
+                    Operator::Eq | Operator::In => (0, 0),
+                };
+                if lo < hi {
+                    out.extend((lo..hi).map(ids));
+                }
             };
-            out.extend((lo..hi).map(ids));
-        };
         match found.number {
             Some(n) => {
                 let num = &self.num;
@@ -82,11 +88,16 @@ impl Bounds {
             }
             None => {
                 let nt = &self.num_by_text;
-                take(&|i| nt[i].0.as_str().cmp(t), nt.len(), &|i| nt[i].1, out);
+                take(&|i| nt[i].0.as_str().cmp(found.text()), nt.len(), &|i| nt[i].1, out);
             }
         }
         let tx = &self.text;
-        take(&|i| tx[i].0.as_str().cmp(t), tx.len(), &|i| tx[i].1, out);
+        // (A number's text is written only if there are text bounds to compare it with.)
+        take(&|i| tx[i].0.as_str().cmp(found.text()), tx.len(), &|i| tx[i].1, out);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.num.is_empty() && self.text.is_empty()
     }
 
     fn heap_bytes(&self) -> usize {
@@ -129,24 +140,27 @@ impl PathIndex {
         }
     }
 
-    fn candidates(&self, found: &Found<'_>, out: &mut Ids) {
+    fn candidates(&self, found: &Found<'_>, out: &mut Candidates) {
         let eq = match found.number {
             Some(n) => self.eq_num.get(&num_key(n)),
-            None => self.eq_text.get(found.text.as_ref()),
+            None => self.eq_text.get(found.text()),
         };
         if let Some(ids) = eq {
             out.extend_from_slice(ids);
         }
-        self.gt.satisfied(found, Operator::Gt, out);
-        self.ge.satisfied(found, Operator::Ge, out);
-        self.lt.satisfied(found, Operator::Lt, out);
-        self.le.satisfied(found, Operator::Le, out);
+        for (bounds, op) in
+            [(&self.gt, Operator::Gt), (&self.ge, Operator::Ge), (&self.lt, Operator::Lt), (&self.le, Operator::Le)]
+        {
+            if !bounds.is_empty() {
+                bounds.satisfied(found, op, out);
+            }
+        }
     }
 
     fn is_empty(&self) -> bool {
         self.eq_num.is_empty()
             && self.eq_text.is_empty()
-            && [&self.gt, &self.ge, &self.lt, &self.le].iter().all(|b| b.num.is_empty() && b.text.is_empty())
+            && [&self.gt, &self.ge, &self.lt, &self.le].iter().all(|b| b.is_empty())
     }
 
     fn heap_bytes(&self) -> usize {
@@ -235,15 +249,17 @@ impl MatchIndex {
 
     /// The triggers (positions, ascending, each once) whose anchor the event satisfies, given
     /// what each anchored slot found in the payload.
-    pub(super) fn candidates<'f, 'a: 'f>(&self, found: impl Fn(usize) -> Option<&'f Found<'a>>) -> Ids {
-        let mut out = self.always.clone();
+    pub(super) fn candidates<'f, 'a: 'f>(&self, found: impl Fn(usize) -> Option<&'f Found<'a>>, out: &mut Candidates) {
+        out.extend_from_slice(&self.always);
         for &slot in &self.anchored {
             if let Some(f) = found(slot) {
-                self.paths[slot].candidates(f, &mut out);
+                self.paths[slot].candidates(f, out);
             }
         }
-        out.sort_unstable();
-        out
+        // Often they come from one hash bucket, already in order.
+        if !out.is_sorted() {
+            out.sort_unstable();
+        }
     }
 
     pub(super) fn heap_bytes(&self) -> usize {

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod engine;
+mod extract;
 mod index;
 pub mod leads;
 pub mod model;
@@ -82,7 +83,8 @@ async fn run_actions(app: &App, event: &Event, set: &TriggerSet) -> Result<Effec
     let now = app.now_ms();
     let mut out = Effects::default();
     let mut webhook_cache: HashMap<String, Option<RetryPolicy>> = HashMap::new();
-    let matched: Vec<&CompiledTrigger> = set.matching(&event.event_type, &event.payload).collect();
+    // From the payload's text: an event that fires nothing is never parsed whole.
+    let matched: Vec<&CompiledTrigger> = set.matching_json(&event.event_type, event.payload.raw()).collect();
     for t in matched {
         let trigger = &t.trigger;
         for (i, action) in trigger.spec.actions.iter().enumerate() {
