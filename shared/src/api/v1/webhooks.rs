@@ -212,8 +212,13 @@ pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Resul
     };
     let secret = match o.get("secret") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.starts_with("whsec_") && signing::sign(s, "x", 0, b"").is_ok() => Some(s.clone()),
-        Some(_) => return Err(invalid("secret: must be a whsec_ secret (base64 after the prefix)")),
+        Some(Value::String(s)) if signing::validate_supplied_secret(s).is_ok() => Some(s.clone()),
+        Some(_) => {
+            return Err(invalid(format!(
+                "secret: must be whsec_ and the base64 of at least {} random bytes; omit it to have one generated",
+                signing::SECRET_BYTES
+            )))
+        }
     };
     let template_id = match o.get("templateId") {
         None | Some(Value::Null) => None,
