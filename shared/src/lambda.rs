@@ -242,4 +242,20 @@ mod tests {
         assert!(!r.is_base64_encoded);
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    async fn boom() -> &'static str {
+        panic!("a handler bug")
+    }
+
+    #[tokio::test]
+    async fn a_panic_behind_api_gateway_is_a_500_json_answer() {
+        // A route of the test's own under the router's contract: the products have none that panic.
+        let router = crate::api::contract(axum::Router::new().route("/v1/boom", axum::routing::get(boom)));
+        let event = json!({"version": "2.0", "routeKey": "$default", "rawPath": "/v1/boom", "rawQueryString": "",
+                           "headers": {}, "requestContext": {"http": {"method": "GET", "path": "/v1/boom"}},
+                           "isBase64Encoded": false});
+        let r = request(&router, event).await;
+        assert_eq!((r.status_code, body(&r)["error"].as_str()), (500, Some("internal error")), "{r:?}");
+        assert_eq!(r.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/json"));
+    }
 }

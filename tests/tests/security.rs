@@ -397,7 +397,7 @@ async fn secrets_never_come_back_in_responses_delivery_logs_or_the_log() {
             Some(&json!({
         "url": format!("{}/hook", rx.url), "retryPolicy": "single-retry",
         "auth": {"type": "basic", "username": "ringhook", "password": password},
-        "headers": {"X-Api-Key": header_token, "X-Plain": "visible"}})),
+        "headers": {"X-Api-Key": header_token, "User-Agent": "visible"}})),
         )
         .await;
     assert_eq!(s, 201, "{w}");

@@ -4,9 +4,10 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::repo::tenants;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -74,17 +75,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload too large",
-                    format!("the request body is larger than {} bytes", super::MAX_BODY_BYTES),
-                )
-            } else {
-                ApiError::new(r.status(), "bad request", r.body_text())
-            }
-        })?;
+        check_json_content_type(req.headers())?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request(MALFORMED_JSON, "the request body is empty; send a JSON object"));
         }
@@ -92,4 +84,36 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .map(JsonBody)
             .map_err(|e| ApiError::bad_request(MALFORMED_JSON, format!("the body is not valid JSON: {e}")))
     }
+}
+
+/// A body that could not be read (over the size limit, or cut off) as our error shape.
+pub fn body_rejection(r: BytesRejection) -> ApiError {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload too large",
+            format!("the request body is larger than {} bytes", super::MAX_BODY_BYTES),
+        )
+    } else {
+        ApiError::new(r.status(), "bad request", r.body_text())
+    }
+}
+
+/// A JSON body may come without a Content-Type, as JSON (`application/json`, `…+json`), or as
+/// `application/x-www-form-urlencoded`, which is what `curl -d` sends by default (the README's
+/// examples); any other declared type is a 415.
+fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(v) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
+    let given = v.to_str().unwrap_or_default();
+    let essence = given.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let json = essence == "application/json" || essence == "text/json" || essence.ends_with("+json");
+    if json || essence == "application/x-www-form-urlencoded" {
+        return Ok(());
+    }
+    let shown: String = essence.chars().take(100).collect();
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported media type",
+        format!("Content-Type: {shown:?} is not JSON; send the body as application/json"),
+    ))
 }

@@ -89,6 +89,23 @@ pub fn validate_secret(secret: &str) -> Result<(), SigningError> {
     key_of(secret).map(|_| ())
 }
 
+/// Checks a secret a user supplies: `whsec_` and at least [`SECRET_BYTES`] bytes of key, as
+/// strong as a generated one. (Secrets already stored keep signing whatever their length.) A
+/// key of one repeated byte is refused too: whatever its length, it is not random.
+pub fn validate_supplied_secret(secret: &str) -> Result<(), SigningError> {
+    if !secret.starts_with(SECRET_PREFIX) {
+        return Err(SigningError::InvalidSecret("no whsec_ prefix"));
+    }
+    let key = key_of(secret)?;
+    if key.len() < SECRET_BYTES {
+        return Err(SigningError::InvalidSecret("fewer than 24 bytes of key"));
+    }
+    if key.iter().all(|b| *b == key[0]) {
+        return Err(SigningError::InvalidSecret("the key is one repeated byte"));
+    }
+    Ok(())
+}
+
 /// One signature: `v1,<base64 HMAC-SHA256 of "{msg_id}.{timestamp_secs}.{body}">`.
 pub fn sign(secret: &str, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> Result<String, SigningError> {
     let key = key_of(secret)?;
@@ -271,6 +288,18 @@ mod tests {
         let padded = format!("whsec_{}", STANDARD.encode([7u8; 16]));
         assert!(padded.ends_with("=="));
         assert_eq!(sign(&padded, "m", 1, b"").unwrap(), sign(padded.trim_end_matches('='), "m", 1, b"").unwrap());
+    }
+
+    #[test]
+    fn supplied_secrets_need_24_random_bytes() {
+        validate_supplied_secret(&generate_secret()).unwrap();
+        validate_supplied_secret(SPEC_SECRET).unwrap();
+        let of = |key: &[u8]| format!("whsec_{}", STANDARD.encode(key));
+        let short = of(&[7, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+        assert!(sign(&short, "m", 1, b"").is_ok(), "a stored short secret still signs");
+        for bad in [short, of(&[0u8; 32]), SPEC_SECRET[6..].to_string(), "whsec_".into(), "whsec_!!".into()] {
+            assert!(validate_supplied_secret(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -14,8 +14,8 @@
 //!   `3fff::/20` (documentation), `100::/64` (discard), `2001::/23` (IETF protocol assignments,
 //!   Teredo included), `64:ff9b:1::/48` (local-use NAT64);
 //! * IPv6 forms that embed an IPv4 address are judged by that address: IPv4-mapped
-//!   (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`) and 6to4
-//!   (`2002::/16`).
+//!   (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`, `::ffff:0:0:0/96`), IPv4-compatible
+//!   (`::a.b.c.d`), NAT64 (`64:ff9b::/96`) and 6to4 (`2002::/16`).
 //!
 //! Checks happen twice:
 //! 1. when a webhook is created or updated, [`check_url_at_creation`] (no I/O): the scheme is
@@ -154,6 +154,7 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
 #[derive(Clone, Copy)]
 enum Embedding {
     Mapped,
+    Translated,
     Compatible,
     Nat64,
     SixToFour,
@@ -165,6 +166,7 @@ macro_rules! embedded_reason {
         match ($emb, $reason) {
             $(
                 (Embedding::Mapped, $r) => concat!("ipv4-mapped ", $r),
+                (Embedding::Translated, $r) => concat!("ipv4-translated ", $r),
                 (Embedding::Compatible, $r) => concat!("ipv4-compatible ", $r),
                 (Embedding::Nat64, $r) => concat!("nat64 ", $r),
                 (Embedding::SixToFour, $r) => concat!("6to4 ", $r),
@@ -193,6 +195,10 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     let low_v4 = Ipv4Addr::from(bits as u32);
     if let Some(v4) = ip.to_ipv4_mapped() {
         return embedded(Embedding::Mapped, v4);
+    }
+    if v6_in(ip, [0, 0, 0, 0, 0xffff, 0, 0, 0], 96) {
+        // ::ffff:0:a.b.c.d (SIIT, RFC 2765)
+        return embedded(Embedding::Translated, low_v4);
     }
     if bits >> 32 == 0 {
         // ::a.b.c.d (deprecated IPv4-compatible)
@@ -412,6 +418,8 @@ mod tests {
         ("::ffff:100.64.0.1", "ipv4-mapped cgnat"),
         ("::127.0.0.1", "ipv4-compatible loopback"),
         ("::192.168.0.1", "ipv4-compatible private"),
+        ("::ffff:0:127.0.0.1", "ipv4-translated loopback"),
+        ("::ffff:0:a00:1", "ipv4-translated private"),
         ("64:ff9b::127.0.0.1", "nat64 loopback"),
         ("64:ff9b::a9fe:a9fe", "nat64 link-local"),
         ("2002:7f00:1::", "6to4 loopback"),
@@ -436,6 +444,7 @@ mod tests {
         "2606:4700:4700::1111",
         "2001:4860:4860::8888",
         "::ffff:8.8.8.8",
+        "::ffff:0:808:808",
         "64:ff9b::808:808",
         "2002:808:808::1",
     ];
@@ -466,6 +475,8 @@ mod tests {
         ("http://[::1]/", "loopback"),
         ("http://[::ffff:127.0.0.1]/", "ipv4-mapped loopback"),
         ("http://[::ffff:7f00:1]/", "ipv4-mapped loopback"),
+        ("http://[::ffff:0:7f00:1]/", "ipv4-translated loopback"),
+        ("http://[::ffff:0:a9fe:a9fe]/", "ipv4-translated link-local"),
         ("http://localhost/", "loopback"),
         ("http://LOCALHOST:3000/x", "loopback"),
         ("http://localhost./", "loopback"),

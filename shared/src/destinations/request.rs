@@ -163,14 +163,35 @@ pub fn standard_headers(
     h
 }
 
-/// Headers a webhook's own headers cannot replace: the Standard Webhooks trio.
-pub const RESERVED_HEADERS: [&str; 3] = [signing::HEADER_ID, signing::HEADER_TIMESTAMP, signing::HEADER_SIGNATURE];
+/// Why a webhook's own headers may not set `name`, if they may not: the Standard Webhooks trio
+/// (Ringhook signs every request), and the headers that frame the message or the connection,
+/// which the HTTP client sets (a user's value would break or smuggle the request).
+pub fn forbidden_header(name: &str) -> Option<&'static str> {
+    let n = name.trim().to_ascii_lowercase();
+    if [signing::HEADER_ID, signing::HEADER_TIMESTAMP, signing::HEADER_SIGNATURE].contains(&n.as_str()) {
+        return Some("is set by Ringhook on every request (Standard Webhooks) and cannot be replaced");
+    }
+    const FRAMING: [&str; 8] =
+        ["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"];
+    if FRAMING.contains(&n.as_str()) || n.starts_with("proxy-") {
+        return Some("frames the request or the connection; the HTTP client sets it");
+    }
+    None
+}
 
-/// User headers override ours by name (except the reserved Standard Webhooks headers); a value
-/// of exactly `{id}` becomes a fresh unique id.
+/// At most this many custom headers per webhook…
+pub const MAX_CUSTOM_HEADERS: usize = 50;
+/// …with names of at most this many bytes…
+pub const MAX_HEADER_NAME_BYTES: usize = 128;
+/// …and values of at most this many bytes.
+pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
+
+/// User headers override ours by name (except the forbidden ones, which the API refuses and a
+/// webhook stored before that rule still must not send); a value of exactly `{id}` becomes a
+/// fresh unique id.
 pub fn apply_custom_headers(headers: &mut Vec<(String, String)>, custom: &[HeaderSpec]) {
     for c in custom {
-        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(c.name.trim())) {
+        if forbidden_header(&c.name).is_some() {
             continue;
         }
         let value = if c.value.trim() == "{id}" { uuid::Uuid::new_v4().to_string() } else { c.value.clone() };
@@ -182,19 +203,43 @@ pub fn apply_custom_headers(headers: &mut Vec<(String, String)>, custom: &[Heade
 /// What a secret is shown as (and, sent back in a replace, means "keep the stored one").
 pub const MASK: &str = "****";
 
-/// Headers that carry credentials are logged and shown masked.
+/// Headers shown as they are in reads and in the delivery log: a short list of plain ones, and
+/// Ringhook's own `webhook-id` and `webhook-timestamp`. Any other header may carry a credential
+/// under a name no list of "secret-looking" names foresees (`X-Auth`,
+/// `Ocp-Apim-Subscription-Key`…), so it is masked.
+const PLAIN_HEADERS: [&str; 11] = [
+    "accept",
+    "accept-charset",
+    "accept-language",
+    "cache-control",
+    "content-language",
+    "content-type",
+    "user-agent",
+    "x-request-id",
+    "x-correlation-id",
+    signing::HEADER_ID,
+    signing::HEADER_TIMESTAMP,
+];
+
+/// A header's value as reads and the delivery log show it: plain for [`PLAIN_HEADERS`] and
+/// for the `{id}` placeholder, else [`MASK`] (`Authorization` keeps its scheme: `Bearer ****`).
 pub fn mask_header(name: &str, value: &str) -> String {
-    let n = name.to_ascii_lowercase();
-    let secret = ["authorization", "signature", "token", "secret", "password", "api-key", "apikey", "cookie"]
-        .iter()
-        .any(|s| n.contains(s));
-    if !secret {
+    let n = name.trim().to_ascii_lowercase();
+    if PLAIN_HEADERS.contains(&n.as_str()) || value.trim() == "{id}" {
         return value.to_string();
     }
-    match value.split_once(' ') {
-        Some((scheme, _)) if n == "authorization" => format!("{scheme} {MASK}"),
+    match value.trim().split_once(' ') {
+        Some((scheme, _)) if n == "authorization" && is_auth_scheme(scheme) => format!("{scheme} {MASK}"),
         _ => MASK.to_string(),
     }
+}
+
+/// An auth-scheme-shaped token (`Bearer`, `Basic`, `AWS4-HMAC-SHA256`…): showing it tells the
+/// kind of credential; anything else before a space could be part of the secret.
+fn is_auth_scheme(s: &str) -> bool {
+    s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// The SSRF rules at send time: literal addresses are checked here, names after resolving
@@ -245,6 +290,53 @@ mod tests {
 
     fn form(p: &Prepared) -> Vec<(String, String)> {
         url::form_urlencoded::parse(&p.request.body).into_owned().collect()
+    }
+
+    #[test]
+    fn only_plain_headers_are_shown_unmasked() {
+        for (name, value) in
+            [("Content-Type", "text/plain"), ("accept", "*/*"), ("User-Agent", "ua/1"), ("webhook-id", "d")]
+        {
+            assert_eq!(mask_header(name, value), value, "{name}");
+        }
+        for name in ["X-Auth", "X-Access-Key", "Ocp-Apim-Subscription-Key", "X-Plain", "Cookie", "webhook-signature"] {
+            assert_eq!(mask_header(name, "abc def"), MASK, "{name}");
+        }
+        assert_eq!(mask_header("Authorization", "Bearer abc.def"), "Bearer ****");
+        assert_eq!(mask_header("authorization", "Basic dXNlcjpwdw=="), "Basic ****");
+        assert_eq!(mask_header("Authorization", "s3cr3t"), MASK);
+        assert_eq!(mask_header("Authorization", "s3cr3t! rest"), MASK, "not a scheme: part of the secret");
+        assert_eq!(mask_header("X-Request-Id", "{id}"), "{id}");
+        assert_eq!(mask_header("X-Other", "{id}"), "{id}", "a placeholder, not a credential");
+    }
+
+    #[test]
+    fn forbidden_headers_are_never_sent() {
+        for name in [
+            "Host",
+            "content-length",
+            "Transfer-Encoding",
+            "Connection",
+            "Upgrade",
+            "TE",
+            "Trailer",
+            "Proxy-Authorization",
+            "proxy-connection",
+            "Webhook-Signature",
+            "webhook-id",
+            "Webhook-Timestamp",
+        ] {
+            assert!(forbidden_header(name).is_some(), "{name}");
+        }
+        for name in ["Authorization", "X-Host", "Content-Type", "X-Proxy"] {
+            assert!(forbidden_header(name).is_none(), "{name}");
+        }
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        let custom = [("Host", "evil.example"), ("X-Auth", "abc"), ("Content-Type", "text/plain")]
+            .map(|(n, v)| HeaderSpec { name: n.into(), value: v.into() });
+        apply_custom_headers(&mut headers, &custom);
+        let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs, [("X-Auth", "abc"), ("Content-Type", "text/plain")]);
     }
 
     #[tokio::test]

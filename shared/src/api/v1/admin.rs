@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::model::format_time;
 use crate::pipeline::{scheduler, Pipeline};
+use crate::ports::Clock;
 use crate::repo::{signing_secrets, tenants};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,7 +43,12 @@ fn manual_clock(app: &App) -> Result<&crate::ports::ManualClock, ApiError> {
     })
 }
 
-/// `{"advanceMs": n}` or `{"advanceSecs": n}` or `{"setMs": t}`.
+/// The latest time the clock may be moved to: 9999-12-31T23:59:59.999Z, the last instant the
+/// API's RFC 3339 times can show.
+pub const MAX_CLOCK_MS: i64 = 253_402_300_799_999;
+
+/// `{"advanceMs": n}` or `{"advanceSecs": n}` or `{"setMs": t}`; the result must lie within
+/// 1970 to 9999 (checked arithmetic: an overflow is a 422, not a panic).
 pub async fn move_clock(
     State(app): State<Arc<App>>,
     _: Admin,
@@ -50,15 +56,24 @@ pub async fn move_clock(
 ) -> Result<Json<Value>, ApiError> {
     let clock = manual_clock(&app)?;
     let num = |k: &str| body.get(k).and_then(Value::as_i64);
-    if let Some(ms) = num("advanceMs") {
-        clock.advance_ms(ms);
+    let out_of_range = |field: &str| {
+        ApiError::unprocessable(
+            "invalid clock move",
+            format!("{field}: the clock would leave 1970-01-01 to 9999-12-31 (0 to {MAX_CLOCK_MS} ms)"),
+        )
+    };
+    let now = clock.now_ms();
+    let (field, target) = if let Some(ms) = num("advanceMs") {
+        ("advanceMs", now.checked_add(ms))
     } else if let Some(s) = num("advanceSecs") {
-        clock.advance_ms(s * 1000);
+        ("advanceSecs", s.checked_mul(1000).and_then(|ms| now.checked_add(ms)))
     } else if let Some(t) = num("setMs") {
-        clock.set_ms(t);
+        ("setMs", Some(t))
     } else {
         return Err(ApiError::unprocessable("invalid clock move", "send advanceMs, advanceSecs or setMs (integers)"));
-    }
+    };
+    let target = target.filter(|t| (0..=MAX_CLOCK_MS).contains(t)).ok_or_else(|| out_of_range(field))?;
+    clock.set_ms(target);
     let now = app.now_ms();
     Ok(Json(json!({ "nowMs": now, "now": format_time(now) })))
 }

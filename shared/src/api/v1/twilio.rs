@@ -5,11 +5,13 @@
 //! wrote, together with the tenant, delivery and attempt, when it sent the message). The status
 //! is recorded on that attempt and shown in the delivery log.
 
+use crate::api::extract::body_rejection;
 use crate::app::App;
 use crate::destinations::{sms_senders, sms_status, twilio};
 use crate::error::ApiError;
 use crate::repo::deliveries;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use std::sync::Arc;
@@ -22,8 +24,9 @@ pub async fn status(
     State(app): State<Arc<App>>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let body = body.map_err(body_rejection)?;
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
         return Err(ApiError::new(

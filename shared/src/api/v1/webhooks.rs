@@ -5,7 +5,9 @@ use crate::api::extract::{JsonBody, TenantId};
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::{signing, ssrf};
-use crate::destinations::request::{mask_header, MASK, RESERVED_HEADERS};
+use crate::destinations::request::{
+    forbidden_header, mask_header, MASK, MAX_CUSTOM_HEADERS, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES,
+};
 use crate::destinations::templates;
 use crate::error::ApiError;
 use crate::model::webhook::{SigningSecret, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
@@ -25,16 +27,39 @@ fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::unprocessable(INVALID, detail)
 }
 
+/// What an error may show of a header name that is not valid: the part before the first `:` or
+/// blank. A `K: v` line or a `"Authorization: Bearer …=…"` string would otherwise echo the
+/// credential after the name.
+fn shown_name(name: &str) -> String {
+    let head = name.split(|c: char| c == ':' || c.is_whitespace()).next().unwrap_or_default();
+    let head: String = head.chars().take(MAX_HEADER_NAME_BYTES).collect();
+    if head.len() < name.len() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
 /// Headers as an object `{"K": "v"}`, a list of `{"name", "value"}`, a list of `"K=v"`
-/// strings, or one string of `K=v` lines (the callback-notifications seed's form).
+/// strings, or one string of `K=v` lines (the callback-notifications seed's form). Details name
+/// a header, never echo a value: values may be credentials.
 pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
     fn line(line: &str, at: String) -> Result<Option<HeaderSpec>, ApiError> {
         let line = line.trim();
         if line.is_empty() {
             return Ok(None);
         }
-        let (k, v) =
-            line.split_once('=').ok_or_else(|| invalid(format!("{at}: {line:?} is not in the form key=value")))?;
+        let Some((k, v)) = line.split_once('=') else {
+            // Not echoed: a line without `=` may be a pasted credential. A `Name: value` line
+            // gets a hint naming the header only.
+            let hint = match line.split_once(':') {
+                Some((n, _)) if axum::http::HeaderName::from_bytes(n.trim().as_bytes()).is_ok() => {
+                    format!("; write \"{n}=…\", not \"{n}: …\"", n = n.trim())
+                }
+                _ => String::new(),
+            };
+            return Err(invalid(format!("{at}: not in the form key=value (e.g. X-Request-Id={{id}}){hint}")));
+        };
         Ok(Some(HeaderSpec { name: k.trim().to_string(), value: v.trim().to_string() }))
     }
     let mut out = Vec::new();
@@ -47,7 +72,7 @@ pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
         }
         Some(Value::Object(m)) => {
             for (k, v) in m {
-                let v = v.as_str().ok_or_else(|| invalid(format!("headers.{k}: must be a string")))?;
+                let v = v.as_str().ok_or_else(|| invalid(format!("headers.{}: must be a string", shown_name(k))))?;
                 out.push(HeaderSpec { name: k.clone(), value: v.to_string() });
             }
         }
@@ -71,16 +96,27 @@ pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
         }
         Some(_) => return Err(invalid("headers: must be an object, a list, or key=value lines")),
     }
+    if out.len() > MAX_CUSTOM_HEADERS {
+        return Err(invalid(format!("headers: {} given; at most {MAX_CUSTOM_HEADERS}", out.len())));
+    }
     for h in &out {
-        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(&h.name)) {
+        let valid_name = !h.name.is_empty()
+            && h.name.len() <= MAX_HEADER_NAME_BYTES
+            && axum::http::HeaderName::from_bytes(h.name.as_bytes()).is_ok();
+        if !valid_name {
             return Err(invalid(format!(
-                "headers: {:?} is set by Ringhook on every request (Standard Webhooks) and cannot be replaced",
-                h.name
+                "headers: {:?} is not a valid header name (a token of at most {MAX_HEADER_NAME_BYTES} characters)",
+                shown_name(&h.name)
             )));
         }
-        let valid_name = !h.name.is_empty() && axum::http::HeaderName::from_bytes(h.name.as_bytes()).is_ok();
-        if !valid_name {
-            return Err(invalid(format!("headers: {:?} is not a valid header name", h.name)));
+        if let Some(why) = forbidden_header(&h.name) {
+            return Err(invalid(format!("headers: {:?} {why}", h.name)));
+        }
+        if h.value.len() > MAX_HEADER_VALUE_BYTES {
+            return Err(invalid(format!(
+                "headers.{}: the value is longer than {MAX_HEADER_VALUE_BYTES} bytes",
+                h.name
+            )));
         }
         if axum::http::HeaderValue::from_str(&h.value).is_err() {
             return Err(invalid(format!("headers.{}: the value has characters a header cannot carry", h.name)));
@@ -176,8 +212,13 @@ pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Resul
     };
     let secret = match o.get("secret") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.starts_with("whsec_") && signing::sign(s, "x", 0, b"").is_ok() => Some(s.clone()),
-        Some(_) => return Err(invalid("secret: must be a whsec_ secret (base64 after the prefix)")),
+        Some(Value::String(s)) if signing::validate_supplied_secret(s).is_ok() => Some(s.clone()),
+        Some(_) => {
+            return Err(invalid(format!(
+                "secret: must be whsec_ and the base64 of at least {} random bytes; omit it to have one generated",
+                signing::SECRET_BYTES
+            )))
+        }
     };
     let template_id = match o.get("templateId") {
         None | Some(Value::Null) => None,

@@ -162,6 +162,7 @@ async fn save_webhook(
                 "method": w.method, "successCodes": w.success_codes, "retryPolicy": w.retry_policy,
                 "timeoutMs": w.timeout_ms});
             let updated = webhooks_api::parse_input(app, &body, Some(w)).map_err(as_connection_error)?;
+            webhooks_api::check_resolved(app, &updated.url, "url", "destination refused").await?;
             webhooks::update(st, tenant, &updated, cur.version).await?;
             Ok(updated.id)
         }
@@ -170,6 +171,9 @@ async fn save_webhook(
             let body = json!({"name": name, "url": pick("url"), "auth": pick("auth"), "headers": pick("headers"),
                 "retryPolicy": RetryPolicy::SingleRetry});
             let created = webhooks_api::parse_input(app, &body, None).map_err(as_connection_error)?;
+            // As for a webhook: a name resolving to a forbidden address is refused now, not at
+            // the first notification.
+            webhooks_api::check_resolved(app, &created.url, "url", "destination refused").await?;
             webhooks::insert(st, tenant, &created).await?;
             Ok(created.id)
         }
