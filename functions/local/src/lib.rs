@@ -67,9 +67,10 @@ pub struct Opts {
     /// Concurrent trigger-evaluation workers (each evaluates up to 64 events at a time).
     #[arg(long, env = "RINGHOOK_EVENT_WORKERS", default_value_t = 2)]
     pub event_workers: usize,
-    /// How far an accepted write is on disk before it is acknowledged: `normal` survives a
-    /// killed process, `full` (an fsync per group commit) a power loss too (docs/performance.md).
-    #[arg(long, value_enum, env = "RINGHOOK_DURABILITY", default_value = "normal")]
+    /// How far an accepted write is on disk before it is acknowledged: `full` (an fsync per
+    /// group commit) survives a power loss; `normal` only a killed process, for lower latency
+    /// at low rates (docs/performance.md).
+    #[arg(long, value_enum, env = "RINGHOOK_DURABILITY", default_value = "full")]
     pub durability: DurabilityKind,
 }
 
