@@ -33,8 +33,6 @@ impl Effects {
     }
 }
 
-/// One route of the OpenAPI document: (method, path, summary, success status).
-pub type RouteDoc = (&'static str, &'static str, &'static str, u16);
 
 #[async_trait]
 pub trait Product: Send + Sync + 'static {
@@ -86,9 +84,10 @@ pub trait Product: Send + Sync + 'static {
         Router::new()
     }
 
-    /// Those routes, for the OpenAPI document.
-    fn route_docs(&self) -> &'static [RouteDoc] {
-        &[]
+    /// Those routes' part of the OpenAPI document (`api::openapi` merges every product's):
+    /// derive it with `#[derive(utoipa::OpenApi)]` over the handlers' `#[utoipa::path]`s.
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        utoipa::openapi::OpenApi::default()
     }
 }
 
@@ -166,8 +165,8 @@ pub mod stage {
                 fn name(&self) -> &'static str {
                     self.0.name()
                 }
-                fn route_docs(&self) -> &'static [RouteDoc] {
-                    self.0.route_docs()
+                fn openapi(&self) -> utoipa::openapi::OpenApi {
+                    self.0.openapi()
                 }
                 $($hooks)*
             }

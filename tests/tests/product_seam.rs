@@ -10,7 +10,7 @@ use ringhook::app::App;
 use ringhook::delivery::retry::RetryPolicy;
 use ringhook::error::PipelineError;
 use ringhook::model::{delivery_id, Delivery, DeliveryTarget, Event};
-use ringhook::product::{Effects, Product, RouteDoc};
+use ringhook::product::{Effects, Product};
 use ringhook_e2e::receiver::Receiver;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -50,14 +50,23 @@ impl Product for Pings {
     }
 
     fn routes(&self) -> axum::Router<Arc<App>> {
-        let pong = |_: TenantId| async { axum::Json(json!({"pings": "pong"})) };
         axum::Router::new().route("/v1/pings", axum::routing::get(pong))
     }
 
-    fn route_docs(&self) -> &'static [RouteDoc] {
-        &[("get", "/v1/pings", "The toy product's route", 200)]
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        <ToyDoc as utoipa::OpenApi>::openapi()
     }
 }
+
+/// The toy product's route
+#[utoipa::path(get, path = "/v1/pings", tag = "pings", responses((status = 200, description = "pong")))]
+async fn pong(_: TenantId) -> axum::Json<Value> {
+    axum::Json(json!({"pings": "pong"}))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(pong))]
+struct ToyDoc;
 
 const KEY: &str = "rk_seam_test_key";
 

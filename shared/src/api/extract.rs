@@ -8,6 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -116,4 +117,37 @@ fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         "unsupported media type",
         format!("Content-Type: {shown:?} is not JSON; send the body as application/json"),
     ))
+}
+
+/// A JSON body (already read by [`JsonBody`]) parsed strictly into its request type: unknown
+/// fields, wrong types and unknown enum names are a 422 named `error` whose detail names the
+/// field's path (`auth.type: unknown variant `5`…`). Request types deny unknown fields.
+pub fn parse<T: DeserializeOwned>(body: Value, error: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(body).map_err(|e| ApiError::unprocessable(error, described(&e)))
+}
+
+fn described<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
+    let path = e.path().to_string();
+    let inner = e.inner().to_string();
+    if path == "." || path.is_empty() {
+        inner
+    } else {
+        format!("{path}: {inner}")
+    }
+}
+
+/// Query parameters parsed strictly into `T` (its fields are the documented parameters; it
+/// denies unknown ones): a parameter that is unknown or not of its type is a 422 naming it.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Params)
+            .map_err(|e| ApiError::unprocessable("invalid query", described(&e)))
+    }
 }

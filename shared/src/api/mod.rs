@@ -47,7 +47,7 @@ fn ingest_routes(r: Router<Pipeline>) -> Router<Pipeline> {
 
 fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {
     let mut router = Router::new()
-        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/health", get(openapi::health))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/webhooks", get(v1::webhooks::list).post(v1::webhooks::create))
         .route("/v1/webhooks/{id}", get(v1::webhooks::get_one).put(v1::webhooks::replace).delete(v1::webhooks::delete))

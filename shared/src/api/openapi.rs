@@ -1,113 +1,232 @@
-//! `GET /v1/openapi.json`. The route list here (and each product's) is checked against the
-//! router by a test, so the document cannot fall behind the code.
+//! `GET /v1/openapi.json`, derived from the handlers' `#[utoipa::path]` annotations and the
+//! request and response types they name: a field or a route cannot be in the code and not in
+//! the document. Each product adds its own ([`crate::product::Product::openapi`]); the error
+//! contract every route shares (the `{"error", "detail"}` answers, the API key) is added here
+//! once rather than on every handler.
 
+use crate::api::v1;
 use crate::pipeline::Pipeline;
-use crate::product::{Products, RouteDoc};
+use crate::product::Products;
 use axum::extract::State;
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use utoipa::{OpenApi, ToSchema};
 
-/// The pipeline's and the destinations' routes: (method, path, summary, success status).
-pub const ROUTES: &[RouteDoc] = &[
-    ("get", "/health", "Liveness", 200),
-    ("get", "/v1/openapi.json", "This document", 200),
-    ("post", "/v1/events", "Accept one event or {\"events\": [...]} (idempotent on id / Idempotency-Key)", 202),
-    ("get", "/v1/webhooks", "List webhooks", 200),
-    ("post", "/v1/webhooks", "Create a webhook (the signing secret is shown once)", 201),
-    ("get", "/v1/webhooks/{id}", "Read a webhook (secrets masked)", 200),
-    ("put", "/v1/webhooks/{id}", "Replace a webhook", 200),
-    ("delete", "/v1/webhooks/{id}", "Delete a webhook", 204),
-    ("post", "/v1/webhooks/{id}/rotate-secret", "Rotate the signing secret (old one signs for 24 h more)", 200),
-    (
-        "post",
-        "/v1/webhooks/{id}/recover",
-        "Send again the webhook's failed deliveries since a time: {\"since\": RFC 3339}",
-        202,
+/// Every error answer: a short stable name and a sentence that names the field or the reason.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error": "invalid webhook", "detail": "method: unknown variant `PATCH`, expected `POST` or `PUT`"}))]
+pub struct Error {
+    pub error: String,
+    pub detail: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// Liveness: answers without touching storage.
+#[utoipa::path(get, path = "/health", tag = "meta", operation_id = "health",
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok".into() })
+}
+
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "meta", operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn document(State(p): State<Pipeline>) -> Json<Value> {
+    Json(build(&p.products))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ringhook",
+        description = "Contact-center notifications and triggers: events in, webhooks and SMS out, \
+            with a log of every attempt. Every error is `{\"error\", \"detail\"}` JSON.",
     ),
-    ("get", "/v1/account/signing-secret", "The tenant's signing secret for inline trigger URLs (masked)", 200),
-    (
-        "post",
-        "/v1/account/signing-secret/rotate",
-        "Rotate the tenant's signing secret (shown once; old one signs for 24 h more)",
-        200,
+    paths(
+        health,
+        document,
+        v1::events::post_events,
+        v1::webhooks::list,
+        v1::webhooks::create,
+        v1::webhooks::get_one,
+        v1::webhooks::replace,
+        v1::webhooks::delete,
+        v1::webhooks::rotate_secret,
+        v1::deliveries::recover,
+        v1::signing_secret::get_one,
+        v1::signing_secret::rotate,
+        v1::twilio::status,
+        v1::deliveries::list,
+        v1::deliveries::get_one,
+        v1::deliveries::redeliver,
+        v1::admin::create_tenant,
+        v1::admin::move_clock,
+        v1::admin::scheduler_tick,
     ),
+    components(schemas(Error))
+)]
+struct Core;
+
+/// Routes not yet derived from their handlers.
+const LEGACY: &[RouteDoc] = &[
     ("get", "/v1/sms-senders", "List SMS senders (Twilio accounts; auth tokens masked)", 200),
     ("post", "/v1/sms-senders", "Create an SMS sender: accountSid, authToken (write-only), from?", 201),
     ("get", "/v1/sms-senders/{id}", "Read an SMS sender (auth token masked)", 200),
-    (
-        "put",
-        "/v1/sms-senders/{id}",
-        "Replace an SMS sender (leave the token out or send the mask back to keep it)",
-        200,
-    ),
+    ("put", "/v1/sms-senders/{id}", "Replace an SMS sender (leave the token out or send the mask back to keep it)", 200),
     ("delete", "/v1/sms-senders/{id}", "Delete an SMS sender", 204),
     ("get", "/v1/templates", "List body templates (JSON or XML, with their extracted fields and tokens)", 200),
-    (
-        "post",
-        "/v1/templates",
-        "Create a template: name, group, type (json/xml), format with %token%s, mapping field → token",
-        201,
-    ),
+    ("post", "/v1/templates", "Create a template: name, group, type (json/xml), format with %token%s, mapping field → token", 201),
     ("get", "/v1/templates/tokens", "The token catalogue (data points), grouped by category", 200),
     ("get", "/v1/templates/{id}", "Read a template", 200),
     ("put", "/v1/templates/{id}", "Replace a template", 200),
     ("delete", "/v1/templates/{id}", "Delete a template (409 while a webhook uses it)", 204),
-    (
-        "post",
-        "/v1/templates/{id}/preview",
-        "Render a template with the catalogue's examples or {\"values\": {token: value}}",
-        200,
-    ),
-    ("post", "/v1/twilio/status", "Twilio message status callback (form-encoded, X-Twilio-Signature)", 204),
-    ("get", "/v1/deliveries", "The event log: filter by webhookId, triggerId, eventId, status, since, until", 200),
-    ("get", "/v1/deliveries/{id}", "One delivery with every attempt", 200),
-    ("post", "/v1/deliveries/{id}/redeliver", "Send a delivery again", 202),
-    ("post", "/v1/admin/tenants", "Create a tenant and its first API key (admin token)", 201),
-    ("post", "/v1/admin/clock", "Move the manual clock (only with --clock manual)", 200),
-    ("post", "/v1/admin/scheduler/tick", "Run the scheduler now", 200),
+    ("post", "/v1/templates/{id}/preview", "Render a template with the catalogue's examples or {\"values\": {token: value}}", 200),
 ];
 
-/// Every route the router serves with these products.
-pub fn routes(products: &Products) -> Vec<RouteDoc> {
-    let mut all = ROUTES.to_vec();
-    for p in products.iter() {
-        all.extend_from_slice(p.route_docs());
-    }
-    all
-}
+/// Operations anyone may call (no API key).
+const PUBLIC: &[&str] = &["/health", "/v1/openapi.json"];
 
+/// The tags, in the order a reader meets them, with what each groups.
+const TAGS: &[(&str, &str)] = &[
+    ("events", "Events in: one per request or a batch; idempotent on id / Idempotency-Key"),
+    ("webhooks", "HTTP destinations: URL, method, headers, auth, success codes, retry policy, signing secret"),
+    ("deliveries", "The event log: every delivery with every attempt; redeliver and recover"),
+    ("triggers", "Conditions on an event type and the actions to take"),
+    ("callbacks", "Callback notifications: call targets, connections (notification kind → destination), callbacks"),
+    ("call tracking", "Locations, campaigns, DNI campaigns and call treatments that send webhooks on calls"),
+    ("templates", "Body templates (JSON or XML) with %token% placeholders from the token catalogue"),
+    ("sms senders", "Twilio accounts SMS are sent through (auth tokens write-only)"),
+    ("account", "The tenant's own settings and secrets"),
+    ("twilio", "Callbacks from Twilio, authenticated by X-Twilio-Signature"),
+    ("admin", "Deployment administration with the admin token"),
+    ("meta", "Liveness and this document"),
+];
+
+/// The document for a process running these products.
 pub fn build(products: &Products) -> Value {
-    let mut paths = Map::new();
-    for (method, path, summary, status) in routes(products) {
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        let mut op = json!({
-            "summary": summary,
-            "responses": {
-                status.to_string(): {"description": "success"},
-                "4XX": {"description": "bad request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            }
-        });
-        if path.contains("{id}") {
-            op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
-        }
-        // Twilio's callbacks are authenticated by X-Twilio-Signature, not an API key.
-        if !path.starts_with("/health") && path != "/v1/openapi.json" && !path.starts_with("/v1/twilio/") {
-            op["security"] = json!([{"bearer": []}]);
-        }
-        entry[method] = op;
+    let mut doc = Core::openapi();
+    doc.merge(from_routes(LEGACY));
+    for p in products.iter() {
+        doc.merge(p.openapi());
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Ringhook", "version": env!("CARGO_PKG_VERSION")},
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["error", "detail"],
-                "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}}
-        }
-    })
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let mut doc = serde_json::to_value(&doc).expect("the document serializes");
+    add_contract(&mut doc);
+    doc
 }
 
-pub async fn document(State(p): State<Pipeline>) -> Json<Value> {
-    Json(build(&p.products))
+/// The answers every route shares, added to each operation that can give them: the error
+/// shape, the API key where no other scheme is named, and the security schemes.
+fn add_contract(doc: &mut Value) {
+    let error = |description: &str| {
+        json!({"description": description,
+               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+    };
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    for (path, item) in paths.iter_mut() {
+        let public = PUBLIC.contains(&path.as_str());
+        for (_method, op) in item.as_object_mut().expect("path item").iter_mut() {
+            let Some(op) = op.as_object_mut() else { continue };
+            let has_body = op.contains_key("requestBody");
+            let params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let in_path = params.iter().any(|p| p["in"] == "path");
+            let has_params = !params.is_empty();
+            if !public && !op.contains_key("security") {
+                op.insert("security".into(), json!([{"apiKey": []}]));
+            }
+            let responses = op.entry("responses").or_insert_with(|| json!({})).as_object_mut().expect("responses");
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status.to_string()).or_insert_with(|| error(description));
+            };
+            if has_body || has_params {
+                add("400", "Malformed request: a body that is not JSON, a path or header that cannot be read");
+            }
+            if !public {
+                add("401", "No valid credential in Authorization");
+            }
+            if in_path {
+                add("404", "No such resource");
+            }
+            if has_body {
+                add("413", "The body is larger than the limit (256 KiB)");
+                add("415", "The Content-Type is not one this route takes");
+                add("422", "The body is well-formed but not valid: the detail names the field");
+            } else if has_params {
+                add("422", "A parameter is not valid: the detail names it");
+            }
+            if !public {
+                add("503", "Storage or the queue is unavailable; retry later");
+            }
+        }
+    }
+    let components = doc["components"].as_object_mut().expect("components");
+    components.insert(
+        "securitySchemes".into(),
+        json!({
+            "apiKey": {"type": "http", "scheme": "bearer",
+                       "description": "The tenant's API key (POST /v1/admin/tenants gives the first one)"},
+            "adminToken": {"type": "http", "scheme": "bearer",
+                           "description": "The deployment's admin token (RINGHOOK_ADMIN_TOKEN)"},
+            "twilioSignature": {"type": "apiKey", "in": "header", "name": "X-Twilio-Signature",
+                                "description": "HMAC-SHA1 of the callback URL and its POST parameters with the SMS sender's auth token"}
+        }),
+    );
+    doc["tags"] = Value::Array(
+        TAGS.iter().map(|(name, description)| json!({"name": name, "description": description})).collect(),
+    );
+}
+
+/// The (method, path) of every operation in a document, for tests and tools.
+pub fn operations(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap_or(&Map::new()) {
+        for method in item.as_object().into_iter().flat_map(|m| m.keys()) {
+            if ["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                out.push((method.clone(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// One route as a product listed it before its handlers were annotated: (method, path,
+/// summary, success status). Only until every product derives its document.
+pub type RouteDoc = (&'static str, &'static str, &'static str, u16);
+
+/// A document of routes listed by hand (no schemas): the interim form of [`RouteDoc`]s.
+pub fn from_routes(routes: &[RouteDoc]) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, Paths};
+    use utoipa::openapi::{Object, Required, ResponseBuilder, Type};
+    let mut paths = Paths::new();
+    for (method, path, summary, status) in routes {
+        let method = match *method {
+            "get" => HttpMethod::Get,
+            "post" => HttpMethod::Post,
+            "put" => HttpMethod::Put,
+            "delete" => HttpMethod::Delete,
+            _ => HttpMethod::Patch,
+        };
+        let mut op = OperationBuilder::new()
+            .summary(Some(*summary))
+            .response(status.to_string(), ResponseBuilder::new().description("success").build());
+        if path.contains("{id}") {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(Object::with_type(Type::String))),
+            );
+        }
+        paths.add_path_operation(path, vec![method], op.build());
+    }
+    let mut doc = utoipa::openapi::OpenApi::default();
+    doc.paths = paths;
+    doc
 }

@@ -67,7 +67,7 @@ pub const EXPONENTIAL_JITTER_DIVISOR: i64 = 10;
 pub const MAX_RETRY_AFTER_SECS: u64 = 24 * 60 * 60;
 
 /// A named retry policy, chosen per webhook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub enum RetryPolicy {
     /// The Standard Webhooks schedule (the default).
     #[default]

@@ -9,7 +9,7 @@ use crate::repo::{decode, encode, get, keys, put_next, Versioned};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsStatusChange {
     pub status: String,
@@ -20,7 +20,7 @@ pub struct SmsStatusChange {
 
 /// The delivery status of one SMS (one attempt of an SMS delivery), from Twilio's status
 /// callbacks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsStatus {
     pub delivery_id: String,
@@ -120,25 +120,4 @@ pub async fn record(
         }
     }
     Err(StoreError::ConditionFailed)
-}
-
-/// Adds `sms` (status, error code, history) to each attempt of a delivery view that has one.
-pub async fn annotate(st: &dyn ItemStore, tenant: &str, delivery: &str, view: &mut Value) -> Result<(), StoreError> {
-    let statuses = of_delivery(st, tenant, delivery).await?;
-    if statuses.is_empty() {
-        return Ok(());
-    }
-    if let Some(attempts) = view.get_mut("attempts").and_then(Value::as_array_mut) {
-        for a in attempts.iter_mut() {
-            let n = a.get("number").and_then(Value::as_u64).unwrap_or(0) as u32;
-            if let Some(s) = statuses.iter().find(|s| s.attempt == n) {
-                a["sms"] = json!({"messageSid": s.message_sid, "status": s.status, "errorCode": s.error_code,
-                                  "history": s.history, "updatedAt": s.updated_at});
-            }
-        }
-    }
-    if let Some(last) = statuses.iter().max_by_key(|s| s.attempt) {
-        view["smsStatus"] = json!(last.status);
-    }
-    Ok(())
 }

@@ -21,7 +21,7 @@ pub fn delivery_id(event: &Event, source: &str, index: usize) -> String {
     format!("dlv_{}", id.to_string().to_lowercase())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     Pending,
@@ -45,7 +45,7 @@ impl DeliveryStatus {
 
 /// Where a delivery goes: one of the two kinds of destination, or a URL given inline. Every
 /// delivery becomes one request at send time (`destinations::request`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum DeliveryTarget {
     /// A URL given inline (a trigger action): POST JSON, default settings, the tenant's secret.
@@ -71,7 +71,7 @@ pub struct SmsBody {
 pub const SWEEP_GRACE_MS: i64 = 5 * 60 * 1000;
 
 /// One message to one destination, with one stable id across all its attempts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
     pub id: String,
@@ -84,6 +84,7 @@ pub struct Delivery {
     pub webhook_id: Option<String>,
     pub target: DeliveryTarget,
     /// The body to send: JSON for an HTTP destination, an [`SmsBody`] for an SMS sender.
+    #[schema(value_type = Object)]
     pub payload: Value,
     /// The product that made this delivery; it is asked again before each attempt whether the
     /// delivery is still wanted (`Product::check_send`).
@@ -91,6 +92,7 @@ pub struct Delivery {
     pub product: Option<String>,
     /// What the product needs to know at send time (e.g. the notification kind and callback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub context: Option<Value>,
     /// Why this delivery cannot be sent (e.g. its body could not be rendered): every attempt
     /// is refused with this reason, visibly in the log, rather than the delivery vanishing.
@@ -174,7 +176,7 @@ impl Delivery {
 }
 
 /// The log of one attempt: what was sent and what came back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
     pub delivery_id: String,
@@ -190,17 +192,18 @@ pub struct Attempt {
     pub success: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptRequest {
     pub method: String,
     pub url: String,
-    /// Secret-bearing headers (Authorization, signatures) are masked.
+    /// `[name, value]` pairs; secret-bearing values (Authorization, signatures) are masked.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptResponse {
     pub status: u16,

@@ -1,11 +1,13 @@
 use crate::delivery::retry::RetryPolicy;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum HttpMethod {
     #[default]
+    #[serde(alias = "post")]
     Post,
+    #[serde(alias = "put")]
     Put,
 }
 
@@ -19,7 +21,7 @@ impl HttpMethod {
 }
 
 /// A header to send. A value of exactly `{id}` becomes a fresh unique id on every request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeaderSpec {
     pub name: String,
     pub value: String,

@@ -13,12 +13,16 @@ use serde_json::Value;
 
 pub const MAX_BATCH: usize = 500;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Accepted {
     pub id: String,
     pub duplicate: bool,
 }
+
+/// The fields of an event object; any other is refused (`api::v1::events::EventInput`
+/// documents these, and a test holds the two together).
+pub const EVENT_FIELDS: &[&str] = &["type", "payload", "id", "time"];
 
 /// Parses one event object: `{"type", "payload", "id"?, "time"?}`; `at` names it in errors.
 /// The products that handle its type check its payload.
@@ -33,6 +37,15 @@ pub fn parse_event(
     let o = v
         .as_object()
         .ok_or_else(|| ApiError::unprocessable("invalid event", format!("{at}: must be a JSON object")))?;
+    if o.len() > 2 {
+        if let Some(k) = o.keys().find(|k| !EVENT_FIELDS.contains(&k.as_str())) {
+            let k: String = k.chars().take(100).collect();
+            return Err(ApiError::unprocessable(
+                "invalid event",
+                format!("{at}.{k}: unknown field, expected one of type, payload, id, time"),
+            ));
+        }
+    }
     let event_type = match o.get("type") {
         Some(Value::String(t)) if is_valid_event_type(t) => t.clone(),
         Some(Value::String(t)) => {

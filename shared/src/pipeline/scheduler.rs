@@ -13,7 +13,7 @@ use serde::Serialize;
 
 const PAGE: usize = 500;
 
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TickReport {
     pub due: usize,

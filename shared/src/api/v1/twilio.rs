@@ -6,6 +6,7 @@
 //! is recorded on that attempt and shown in the delivery log.
 
 use crate::api::extract::body_rejection;
+use crate::api::openapi::Error;
 use crate::app::App;
 use crate::destinations::{sms_senders, sms_status, twilio};
 use crate::error::ApiError;
@@ -15,11 +16,46 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
 fn forbidden(detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
 }
 
+/// The form Twilio posts (the fields Ringhook reads; Twilio sends more, and every field it
+/// sends is part of the signature).
+#[derive(ToSchema)]
+#[allow(non_snake_case, dead_code)]
+pub struct StatusCallback {
+    #[schema(example = "SM5ac8a2b6f0b74c4a9f0d1e2c3b4a5968")]
+    MessageSid: String,
+    /// queued, sending, sent, delivered, undelivered, failed, …
+    #[schema(example = "delivered")]
+    MessageStatus: String,
+    AccountSid: Option<String>,
+    /// Set when the message failed or was undelivered.
+    ErrorCode: Option<String>,
+}
+
+/// The StatusCallback URL Ringhook gave Twilio when it sent the message, unchanged.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct CallbackQuery {
+    tenant: String,
+    /// The SMS sender whose auth token signs the callback.
+    sender: String,
+    delivery: String,
+    #[param(minimum = 1)]
+    attempt: u32,
+}
+
+#[utoipa::path(post, path = "/v1/twilio/status", tag = "twilio", operation_id = "twilio_status_callback",
+    params(CallbackQuery),
+    request_body(content = StatusCallback, content_type = "application/x-www-form-urlencoded"),
+    security(("twilioSignature" = [])),
+    responses((status = 204, description = "Recorded on the delivery's attempt"),
+        (status = 403, description = "The signature does not match (or names no SMS sender)", body = Error)))]
 pub async fn status(
     State(app): State<Arc<App>>,
     uri: Uri,

@@ -1,7 +1,8 @@
 //! `/v1/webhooks`: endpoints with URL, method, headers, auth, accepted codes, retry policy,
 //! timeout, signing secret and an optional body template. Passwords and secrets are write-only: reads show them masked.
 
-use crate::api::extract::{JsonBody, TenantId};
+use crate::api::extract::{parse, JsonBody, TenantId};
+use crate::api::openapi::Error;
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::{signing, ssrf};
@@ -16,8 +17,10 @@ use crate::repo::webhooks;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 const INVALID: &str = "invalid webhook";
 /// How long the previous secret keeps signing after a rotation.
@@ -125,34 +128,97 @@ pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
     Ok(out)
 }
 
+/// A create or replace body. Strict: an unknown field, a wrong type or an unknown method or
+/// auth type is refused (422 naming it) rather than defaulted; a read's own fields (`id`,
+/// `createdAt`, `updatedAt`, `signingSecret`) may be sent back and are ignored, so a read can
+/// be edited and PUT back.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhookInput {
+    /// An http(s) URL; private, loopback and link-local destinations are refused.
+    #[schema(example = "https://hooks.example.com/ringhook")]
+    pub url: String,
+    /// Defaults to the URL.
+    #[schema(example = "CRM")]
+    pub name: Option<String>,
+    /// `POST` (the default) or `PUT`; lower case is accepted.
+    pub method: Option<HttpMethod>,
+    /// Extra headers: `{"K": "v"}`, `[{"name", "value"}]`, `["K=v"]` or one string of `K=v`
+    /// lines. A value of exactly `{id}` is a fresh id on every request. Values are masked in
+    /// reads unless the header is a plain one (Content-Type, Accept, User-Agent, …).
+    #[schema(value_type = Option<HeadersInput>)]
+    pub headers: Option<Value>,
+    pub auth: Option<AuthInput>,
+    /// The statuses that count as success; empty or absent means any 2xx.
+    #[schema(example = json!([200, 201, 202, 203, 204]))]
+    pub success_codes: Option<Vec<u16>>,
+    pub retry_policy: Option<RetryPolicy>,
+    #[schema(minimum = 1, maximum = 30000, example = 15000)]
+    pub timeout_ms: Option<u64>,
+    /// A signing secret of your own (`whsec_` + base64 of at least 24 random bytes); omit it
+    /// to have one generated. Write-only.
+    #[schema(write_only)]
+    pub secret: Option<String>,
+    /// A body template (`/v1/templates`) to render instead of the data as JSON.
+    pub template_id: Option<String>,
+    #[schema(read_only, value_type = Option<String>)]
+    pub id: Option<serde::de::IgnoredAny>,
+    #[schema(read_only, value_type = Option<String>)]
+    pub created_at: Option<serde::de::IgnoredAny>,
+    #[schema(read_only, value_type = Option<String>)]
+    pub updated_at: Option<serde::de::IgnoredAny>,
+    #[schema(read_only, value_type = Option<String>)]
+    pub signing_secret: Option<serde::de::IgnoredAny>,
+}
+
+/// The forms custom headers may take (documentation of [`parse_headers`]'s input).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum HeadersInput {
+    /// `{"X-Api-Key": "…"}`
+    Object(std::collections::BTreeMap<String, String>),
+    /// `[{"name": "X-Api-Key", "value": "…"}]`
+    Pairs(Vec<HeaderSpec>),
+    /// `["X-Api-Key=…"]`
+    Lines(Vec<String>),
+    /// `"X-Api-Key=…\nX-Other=…"`, the callback-notifications seed's form
+    Text(String),
+}
+
+/// How the receiver authenticates Ringhook.
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum AuthInput {
+    None,
+    /// HTTP Basic. On a replace, leave the password out (or send the mask back) to keep it.
+    Basic {
+        username: String,
+        #[schema(write_only)]
+        password: Option<String>,
+    },
+}
+
 /// The webhook settings in a create or replace body. `existing` supplies what a replace may
 /// leave out (the password when it is omitted or sent back masked).
-pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Result<Webhook, ApiError> {
-    let o = body.as_object().ok_or_else(|| invalid("the webhook must be a JSON object"))?;
-    let url = match o.get("url") {
-        Some(Value::String(u)) => {
-            ssrf::check_url_at_creation(u, &app.settings.destinations).map_err(|e| {
-                ApiError::unprocessable(
-                    if matches!(e, ssrf::DestinationError::Refused { .. }) { "destination refused" } else { INVALID },
-                    format!("url: {e}"),
-                )
-            })?;
-            u.clone()
-        }
-        _ => return Err(invalid("url: required, an http(s) URL")),
+pub fn parse_input(app: &App, body: Value, existing: Option<&Webhook>) -> Result<Webhook, ApiError> {
+    if !body.is_object() {
+        return Err(invalid("the webhook must be a JSON object"));
+    }
+    let input: WebhookInput = parse(body, INVALID)?;
+    ssrf::check_url_at_creation(&input.url, &app.settings.destinations).map_err(|e| {
+        ApiError::unprocessable(
+            if matches!(e, ssrf::DestinationError::Refused { .. }) { "destination refused" } else { INVALID },
+            format!("url: {e}"),
+        )
+    })?;
+    let url = input.url;
+    let name = match input.name {
+        Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+        None => url.clone(),
+        Some(_) => return Err(invalid("name: must be a non-empty string")),
     };
-    let name = match o.get("name") {
-        Some(Value::String(n)) if !n.trim().is_empty() => n.trim().to_string(),
-        None | Some(Value::Null) => url.clone(),
-        _ => return Err(invalid("name: must be a non-empty string")),
-    };
-    let method = match o.get("method").and_then(Value::as_str).map(str::to_ascii_uppercase).as_deref() {
-        None => HttpMethod::Post,
-        Some("POST") => HttpMethod::Post,
-        Some("PUT") => HttpMethod::Put,
-        Some(m) => return Err(invalid(format!("method: {m:?}; use POST or PUT"))),
-    };
-    let mut headers = parse_headers(o.get("headers"))?;
+    let method = input.method.unwrap_or_default();
+    let mut headers = parse_headers(input.headers.as_ref())?;
     // A secret-bearing header sent back as the masked value a read showed keeps its value.
     if let Some(w) = existing {
         for h in &mut headers {
@@ -165,54 +231,34 @@ pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Resul
             }
         }
     }
-    let auth = match o.get("auth") {
-        None | Some(Value::Null) => WebhookAuth::None,
-        Some(Value::Object(a)) => match a.get("type").and_then(Value::as_str) {
-            None | Some("none") => WebhookAuth::None,
-            Some("basic") => {
-                let username = a
-                    .get("username")
-                    .and_then(Value::as_str)
-                    .filter(|u| !u.is_empty() && !u.contains(':'))
-                    .ok_or_else(|| invalid("auth.username: required for basic auth, without ':'"))?;
-                let given = a.get("password").and_then(Value::as_str).filter(|p| *p != MASK);
-                let password = match (given, existing.map(|w| &w.auth)) {
-                    (Some(p), _) => p.to_string(),
-                    (None, Some(WebhookAuth::Basic { password, .. })) => password.clone(),
-                    (None, _) => return Err(invalid("auth.password: required for basic auth")),
-                };
-                WebhookAuth::Basic { username: username.to_string(), password }
+    let auth = match input.auth {
+        None | Some(AuthInput::None) => WebhookAuth::None,
+        Some(AuthInput::Basic { username, password }) => {
+            if username.is_empty() || username.contains(':') {
+                return Err(invalid("auth.username: required for basic auth, without ':'"));
             }
-            Some(t) => return Err(invalid(format!("auth.type: {t:?}; use \"none\" or \"basic\""))),
-        },
-        Some(_) => {
-            return Err(invalid("auth: must be an object such as {\"type\": \"basic\", \"username\", \"password\"}"))
+            let given = password.filter(|p| p != MASK);
+            let password = match (given, existing.map(|w| &w.auth)) {
+                (Some(p), _) => p,
+                (None, Some(WebhookAuth::Basic { password, .. })) => password.clone(),
+                (None, _) => return Err(invalid("auth.password: required for basic auth")),
+            };
+            WebhookAuth::Basic { username, password }
         }
     };
-    let success_codes = match o.get("successCodes") {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(codes)) => codes
-            .iter()
-            .map(|c| c.as_u64().filter(|c| (100..=599).contains(c)).map(|c| c as u16))
-            .collect::<Option<Vec<u16>>>()
-            .ok_or_else(|| invalid("successCodes: must be HTTP status codes, e.g. [200, 201, 202, 203, 204]"))?,
-        Some(_) => return Err(invalid("successCodes: must be a list of status codes")),
+    let success_codes = input.success_codes.unwrap_or_default();
+    if success_codes.iter().any(|c| !(100..=599).contains(c)) {
+        return Err(invalid("successCodes: must be HTTP status codes, e.g. [200, 201, 202, 203, 204]"));
+    }
+    let retry_policy = input.retry_policy.unwrap_or_default();
+    let timeout_ms = match input.timeout_ms {
+        None => DEFAULT_TIMEOUT_MS,
+        Some(t) if (1..=MAX_TIMEOUT_MS).contains(&t) => t,
+        Some(_) => return Err(invalid(format!("timeoutMs: must be 1 to {MAX_TIMEOUT_MS}"))),
     };
-    let retry_policy = match o.get("retryPolicy") {
-        None | Some(Value::Null) => RetryPolicy::default(),
-        Some(Value::String(p)) => RetryPolicy::parse(p).map_err(|e| invalid(format!("retryPolicy: {e}")))?,
-        Some(_) => return Err(invalid("retryPolicy: must be a policy name")),
-    };
-    let timeout_ms = match o.get("timeoutMs") {
-        None | Some(Value::Null) => DEFAULT_TIMEOUT_MS,
-        Some(v) => v
-            .as_u64()
-            .filter(|t| (1..=MAX_TIMEOUT_MS).contains(t))
-            .ok_or_else(|| invalid(format!("timeoutMs: must be 1 to {MAX_TIMEOUT_MS}")))?,
-    };
-    let secret = match o.get("secret") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if signing::validate_supplied_secret(s).is_ok() => Some(s.clone()),
+    let secret = match input.secret {
+        None => None,
+        Some(s) if signing::validate_supplied_secret(&s).is_ok() => Some(s),
         Some(_) => {
             return Err(invalid(format!(
                 "secret: must be whsec_ and the base64 of at least {} random bytes; omit it to have one generated",
@@ -220,9 +266,9 @@ pub fn parse_input(app: &App, body: &Value, existing: Option<&Webhook>) -> Resul
             )))
         }
     };
-    let template_id = match o.get("templateId") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(t)) if !t.is_empty() => Some(t.clone()),
+    let template_id = match input.template_id {
+        None => None,
+        Some(t) if !t.is_empty() => Some(t),
         Some(_) => return Err(invalid("templateId: must be the id of a template (/v1/templates)")),
     };
     let now = format_time(app.now_ms());
@@ -272,70 +318,145 @@ async fn check_template(app: &App, tenant: &str, w: &Webhook) -> Result<(), ApiE
     }
 }
 
-/// The webhook as the API shows it: password, secrets and credential-bearing headers masked.
-pub fn view(w: &Webhook) -> Value {
-    let mut v = serde_json::to_value(w).expect("webhooks serialize");
-    v["headers"] = json!(w
-        .headers
-        .iter()
-        .map(|h| HeaderSpec { name: h.name.clone(), value: mask_header(&h.name, &h.value) })
-        .collect::<Vec<_>>());
-    if let WebhookAuth::Basic { username, .. } = &w.auth {
-        v["auth"] = json!({"type": "basic", "username": username, "password": MASK});
-    }
-    v["secrets"] = Value::Null;
-    v.as_object_mut().expect("object").remove("secrets");
-    v["signingSecret"] = json!(w.secrets.first().map(|s| signing::mask_secret(&s.secret)));
-    v
+/// A webhook as the API shows it: the password, the signing secret and credential-bearing
+/// header values masked.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookView {
+    #[schema(example = "wh_01hx5v3k9a7m2n4p6q8r0s2t4v")]
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub method: HttpMethod,
+    pub headers: Vec<HeaderSpec>,
+    pub auth: AuthView,
+    /// Empty: any 2xx.
+    pub success_codes: Vec<u16>,
+    pub retry_policy: RetryPolicy,
+    pub timeout_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    /// Masked (`whsec_****…` + last 4), except in the answer that created or rotated it.
+    pub signing_secret: Option<String>,
+    /// After a rotation: when the previous secret stops signing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub previous_secret_expires_at: Option<String>,
 }
 
+/// Auth as a read shows it: the password is always the mask.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum AuthView {
+    None,
+    Basic {
+        username: String,
+        #[schema(example = "****")]
+        password: String,
+    },
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WebhookList {
+    pub webhooks: Vec<WebhookView>,
+}
+
+pub fn view(w: &Webhook) -> WebhookView {
+    WebhookView {
+        id: w.id.clone(),
+        name: w.name.clone(),
+        url: w.url.clone(),
+        method: w.method,
+        headers: w
+            .headers
+            .iter()
+            .map(|h| HeaderSpec { name: h.name.clone(), value: mask_header(&h.name, &h.value) })
+            .collect(),
+        auth: match &w.auth {
+            WebhookAuth::None => AuthView::None,
+            WebhookAuth::Basic { username, .. } => {
+                AuthView::Basic { username: username.clone(), password: MASK.to_string() }
+            }
+        },
+        success_codes: w.success_codes.clone(),
+        retry_policy: w.retry_policy,
+        timeout_ms: w.timeout_ms,
+        template_id: w.template_id.clone(),
+        created_at: w.created_at.clone(),
+        updated_at: w.updated_at.clone(),
+        signing_secret: w.secrets.first().map(|s| signing::mask_secret(&s.secret)),
+        previous_secret_expires_at: None,
+    }
+}
+
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", operation_id = "create_webhook",
+    request_body = WebhookInput,
+    responses((status = 201, description = "Created; the generated signing secret is shown in full this once", body = WebhookView)))]
 pub async fn create(
     State(app): State<Arc<App>>,
     TenantId(tenant): TenantId,
     JsonBody(body): JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let w = parse_input(&app, &body, None)?;
+) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
+    let supplied_secret = body.get("secret").is_some_and(|s| !s.is_null());
+    let w = parse_input(&app, body, None)?;
     check_resolved(&app, &w.url, "url", "destination refused").await?;
     check_template(&app, &tenant, &w).await?;
     webhooks::insert(app.store.as_ref(), &tenant, &w).await?;
     let mut v = view(&w);
     // Shown in full once, at creation, so the receiver can verify signatures; masked after.
-    if body.get("secret").is_none() {
-        v["signingSecret"] = json!(w.secrets[0].secret);
+    if !supplied_secret {
+        v.signing_secret = Some(w.secrets[0].secret.clone());
     }
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-pub async fn list(State(app): State<Arc<App>>, TenantId(tenant): TenantId) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", operation_id = "list_webhooks",
+    responses((status = 200, description = "Every webhook of the tenant", body = WebhookList)))]
+pub async fn list(State(app): State<Arc<App>>, TenantId(tenant): TenantId) -> Result<Json<WebhookList>, ApiError> {
     let ws = webhooks::list(app.store.as_ref(), &tenant).await?;
-    Ok(Json(json!({ "webhooks": ws.iter().map(view).collect::<Vec<_>>() })))
+    Ok(Json(WebhookList { webhooks: ws.iter().map(view).collect() }))
 }
 
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "get_webhook",
+    params(("id" = String, Path, description = "The webhook's id")),
+    responses((status = 200, description = "The webhook, secrets masked", body = WebhookView)))]
 pub async fn get_one(
     State(app): State<Arc<App>>,
     TenantId(tenant): TenantId,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhookView>, ApiError> {
     let w =
         webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
     Ok(Json(view(&w.value)))
 }
 
+#[utoipa::path(put, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "replace_webhook",
+    params(("id" = String, Path, description = "The webhook's id")),
+    request_body = WebhookInput,
+    responses((status = 200, description = "Replaced; a password or header left out or sent back masked is kept", body = WebhookView),
+        (status = 409, description = "Changed concurrently; read it again", body = Error)))]
 pub async fn replace(
     State(app): State<Arc<App>>,
     TenantId(tenant): TenantId,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhookView>, ApiError> {
     let cur =
         webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
-    let w = parse_input(&app, &body, Some(&cur.value))?;
+    let w = parse_input(&app, body, Some(&cur.value))?;
     check_resolved(&app, &w.url, "url", "destination refused").await?;
     check_template(&app, &tenant, &w).await?;
     webhooks::update(app.store.as_ref(), &tenant, &w, cur.version).await?;
     Ok(Json(view(&w)))
 }
 
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "delete_webhook",
+    params(("id" = String, Path, description = "The webhook's id")),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     State(app): State<Arc<App>>,
     TenantId(tenant): TenantId,
@@ -350,11 +471,15 @@ pub async fn delete(
 
 /// A new secret signs from now on; the previous one keeps signing for the grace period, so
 /// receivers can switch without rejecting anything.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks", operation_id = "rotate_webhook_secret",
+    params(("id" = String, Path, description = "The webhook's id")),
+    responses((status = 200, description = "The new secret, shown in full this once; the old one signs for 24 h more", body = WebhookView),
+        (status = 409, description = "Changed concurrently; try again", body = Error)))]
 pub async fn rotate_secret(
     State(app): State<Arc<App>>,
     TenantId(tenant): TenantId,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhookView>, ApiError> {
     let cur =
         webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
     let now = app.now_ms();
@@ -368,7 +493,7 @@ pub async fn rotate_secret(
     w.updated_at = format_time(now);
     webhooks::update(app.store.as_ref(), &tenant, &w, cur.version).await?;
     let mut v = view(&w);
-    v["signingSecret"] = json!(fresh);
-    v["previousSecretExpiresAt"] = json!(format_time(now + ROTATION_GRACE_MS));
+    v.signing_secret = Some(fresh);
+    v.previous_secret_expires_at = Some(format_time(now + ROTATION_GRACE_MS));
     Ok(Json(v))
 }

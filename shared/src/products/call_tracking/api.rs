@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::destinations::templates::{self, GROUP_TENANT};
 use crate::error::ApiError;
 use crate::model::format_time;
-use crate::product::RouteDoc;
+use crate::api::openapi::RouteDoc;
 use crate::repo::webhooks;
 use async_trait::async_trait;
 use axum::extract::{Path, State};

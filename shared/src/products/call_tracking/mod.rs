@@ -17,7 +17,7 @@ pub mod store;
 use crate::app::App;
 use crate::error::PipelineError;
 use crate::model::Event;
-use crate::product::{Effects, Product, RouteDoc};
+use crate::product::{Effects, Product};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::sync::Arc;
@@ -61,7 +61,7 @@ impl Product for CallTracking {
         api::routes()
     }
 
-    fn route_docs(&self) -> &'static [RouteDoc] {
-        api::ROUTES
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        crate::api::openapi::from_routes(api::ROUTES)
     }
 }

@@ -34,7 +34,7 @@ use crate::app::App;
 use crate::error::PipelineError;
 use crate::model::{Delivery, Event};
 use crate::ports::{Item, StoreError};
-use crate::product::{Effects, Product, RouteDoc};
+use crate::product::{Effects, Product};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::sync::Arc;
@@ -92,7 +92,7 @@ impl Product for Callbacks {
         api::routes()
     }
 
-    fn route_docs(&self) -> &'static [RouteDoc] {
-        api::ROUTES
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        crate::api::openapi::from_routes(api::ROUTES)
     }
 }

@@ -10,7 +10,7 @@ use crate::api::v1::webhooks as webhooks_api;
 use crate::app::App;
 use crate::delivery::ssrf;
 use crate::error::ApiError;
-use crate::product::RouteDoc;
+use crate::api::openapi::RouteDoc;
 use crate::repo::webhooks;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

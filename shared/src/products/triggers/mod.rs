@@ -21,7 +21,7 @@ use crate::delivery::retry::RetryPolicy;
 use crate::error::PipelineError;
 use crate::model::{delivery_id, Delivery, DeliveryTarget, Event};
 use crate::ports::BusEvent;
-use crate::product::{Effects, Product, RouteDoc};
+use crate::product::{Effects, Product};
 use crate::repo::webhooks;
 use async_trait::async_trait;
 use serde_json::json;
@@ -71,8 +71,8 @@ impl Product for Triggers {
         api::routes()
     }
 
-    fn route_docs(&self) -> &'static [RouteDoc] {
-        api::ROUTES
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        crate::api::openapi::from_routes(api::ROUTES)
     }
 }
 

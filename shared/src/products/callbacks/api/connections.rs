@@ -161,7 +161,7 @@ async fn save_webhook(
             let body = json!({"name": w.name, "url": pick("url"), "auth": pick("auth"), "headers": pick("headers"),
                 "method": w.method, "successCodes": w.success_codes, "retryPolicy": w.retry_policy,
                 "timeoutMs": w.timeout_ms});
-            let updated = webhooks_api::parse_input(app, &body, Some(w)).map_err(as_connection_error)?;
+            let updated = webhooks_api::parse_input(app, body, Some(w)).map_err(as_connection_error)?;
             webhooks_api::check_resolved(app, &updated.url, "url", "destination refused").await?;
             webhooks::update(st, tenant, &updated, cur.version).await?;
             Ok(updated.id)
@@ -170,7 +170,7 @@ async fn save_webhook(
             // The seed's error rule for notifications: a single retry.
             let body = json!({"name": name, "url": pick("url"), "auth": pick("auth"), "headers": pick("headers"),
                 "retryPolicy": RetryPolicy::SingleRetry});
-            let created = webhooks_api::parse_input(app, &body, None).map_err(as_connection_error)?;
+            let created = webhooks_api::parse_input(app, body, None).map_err(as_connection_error)?;
             // As for a webhook: a name resolving to a forbidden address is refused now, not at
             // the first notification.
             webhooks_api::check_resolved(app, &created.url, "url", "destination refused").await?;
@@ -219,7 +219,7 @@ async fn view(app: &App, tenant: &str, c: &Connection) -> Result<Value, ApiError
     match &c.channel {
         Channel::Webhook { webhook_id } => {
             if let Some(w) = webhooks::find(st, tenant, webhook_id).await? {
-                let wv = webhooks_api::view(&w.value);
+                let wv = serde_json::to_value(webhooks_api::view(&w.value)).expect("webhooks serialize");
                 for k in INLINE_WEBHOOK {
                     v[k] = wv[k].clone();
                 }

@@ -5,7 +5,7 @@ pub mod callbacks;
 pub mod connections;
 
 use crate::app::App;
-use crate::product::RouteDoc;
+use crate::api::openapi::RouteDoc;
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
