@@ -12,8 +12,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::json;
+use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// Requests larger than this are refused with 413 before they are read in full.
@@ -183,6 +182,8 @@ async fn method_not_allowed() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Json;
+    use serde_json::json;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
     async fn boom() -> &'static str {

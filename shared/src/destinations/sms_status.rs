@@ -7,7 +7,6 @@ use crate::ports::{ItemStore, QueryOpts, SkRange, StoreError};
 use crate::repo::deliveries::RETENTION_SECS;
 use crate::repo::{decode, encode, get, keys, put_next, Versioned};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -7,12 +7,12 @@ use crate::pipeline::Pipeline;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
 /// One event.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct EventInput {
     /// Dot-separated lowercase words.
@@ -31,7 +31,7 @@ pub struct EventInput {
 }
 
 /// Up to 500 events in one request.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct EventBatch {
     #[schema(min_items = 1, max_items = 500)]
@@ -39,9 +39,9 @@ pub struct EventBatch {
 }
 
 /// One event or a batch.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
-#[schema(untagged)]
+#[serde(untagged)]
 pub enum EventsBody {
     One(EventInput),
     Batch(EventBatch),
