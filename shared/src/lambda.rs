@@ -231,9 +231,9 @@ mod tests {
         let r = request(&router, event("POST", "/v1/events", "", Some(b64), true)).await;
         assert_eq!(r.status_code, 202, "{r:?}");
         assert_eq!(body(&r)["events"][0]["duplicate"], false);
-        // The query string is passed on (a bad filter is the router's 400).
+        // The query string is passed on (a bad filter is the router's 422 naming it).
         let r = request(&router, event("GET", "/v1/deliveries", "status=nope", None, false)).await;
-        assert_eq!((r.status_code, body(&r)["error"].as_str()), (400, Some("invalid query")));
+        assert_eq!((r.status_code, body(&r)["error"].as_str()), (422, Some("invalid query")));
         // Bad base64 and unknown routes are clear 4xx, never a panic.
         let r = request(&router, event("POST", "/v1/events", "", Some("%%%".into()), true)).await;
         assert_eq!((r.status_code, body(&r)["error"].as_str()), (400, Some("invalid body")));

@@ -90,7 +90,7 @@ const LEGACY: &[RouteDoc] = &[
 ];
 
 /// Operations anyone may call (no API key).
-const PUBLIC: &[&str] = &["/health", "/v1/openapi.json"];
+const PUBLIC: &[&str] = &["/health", "/v1/openapi.json", "/v1/templates/tokens"];
 
 /// The tags, in the order a reader meets them, with what each groups.
 const TAGS: &[(&str, &str)] = &[

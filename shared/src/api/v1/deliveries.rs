@@ -31,11 +31,10 @@ pub struct ListQuery {
     /// Only deliveries of this event.
     event_id: Option<String>,
     status: Option<DeliveryStatus>,
-    /// Created at or after (RFC 3339).
-    #[param(format = DateTime)]
+    /// Created at or after: an RFC 3339 time or milliseconds since 1970.
+    #[param(example = "2024-10-16T15:47:15Z")]
     since: Option<String>,
-    /// Created before (RFC 3339).
-    #[param(format = DateTime)]
+    /// Created before: an RFC 3339 time or milliseconds since 1970.
     until: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]

@@ -42,9 +42,12 @@ pub struct StatusCallback {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct CallbackQuery {
+    #[param(min_length = 1)]
     tenant: String,
     /// The SMS sender whose auth token signs the callback.
+    #[param(min_length = 1)]
     sender: String,
+    #[param(min_length = 1)]
     delivery: String,
     #[param(minimum = 1)]
     attempt: u32,

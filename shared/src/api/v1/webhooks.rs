@@ -136,7 +136,7 @@ pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebhookInput {
     /// An http(s) URL; private, loopback and link-local destinations are refused.
-    #[schema(example = "https://hooks.example.com/ringhook")]
+    #[schema(example = "https://hooks.example.com/ringhook", format = Uri, pattern = "^https?://")]
     pub url: String,
     /// Defaults to the URL.
     #[schema(example = "CRM")]
@@ -157,7 +157,7 @@ pub struct WebhookInput {
     pub timeout_ms: Option<u64>,
     /// A signing secret of your own (`whsec_` + base64 of at least 24 random bytes); omit it
     /// to have one generated. Write-only.
-    #[schema(write_only)]
+    #[schema(write_only, pattern = "^whsec_[A-Za-z0-9+/]{32,}={0,2}$")]
     pub secret: Option<String>,
     /// A body template (`/v1/templates`) to render instead of the data as JSON.
     pub template_id: Option<String>,
@@ -172,7 +172,8 @@ pub struct WebhookInput {
 }
 
 /// The forms custom headers may take (documentation of [`parse_headers`]'s input).
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
 #[allow(dead_code)]
 pub enum HeadersInput {
     /// `{"X-Api-Key": "…"}`
