@@ -37,11 +37,11 @@ import typing
 PACKAGE = "ringhook_client"
 OPERATIONS = {
     # step: (module under PACKAGE.api, method, path template)
-    "create_webhook": ("default.post_v1_webhooks", "post", "/v1/webhooks"),
-    "create_trigger": ("default.post_v1_triggers", "post", "/v1/triggers"),
-    "post_event": ("default.post_v1_events", "post", "/v1/events"),
-    "list_deliveries": ("default.get_v1_deliveries", "get", "/v1/deliveries"),
-    "get_delivery": ("default.get_v1_deliveries_id", "get", "/v1/deliveries/{id}"),
+    "create_webhook": ("webhooks.create_webhook", "post", "/v1/webhooks"),
+    "create_trigger": ("triggers.create_trigger", "post", "/v1/triggers"),
+    "post_event": ("events.post_events", "post", "/v1/events"),
+    "list_deliveries": ("deliveries.list_deliveries", "get", "/v1/deliveries"),
+    "get_delivery": ("deliveries.get_delivery", "get", "/v1/deliveries/{id}"),
 }
 # ------------------------------------------------------------------------------------------
 

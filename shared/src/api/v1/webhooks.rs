@@ -136,7 +136,7 @@ pub fn parse_headers(v: Option<&Value>) -> Result<Vec<HeaderSpec>, ApiError> {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebhookInput {
     /// An http(s) URL; private, loopback and link-local destinations are refused.
-    #[schema(example = "https://hooks.example.com/ringhook", format = Uri, pattern = "^https?://")]
+    #[schema(example = "https://hooks.example.com/ringhook", pattern = "^https?://")]
     pub url: String,
     /// Defaults to the URL.
     #[schema(example = "CRM")]
