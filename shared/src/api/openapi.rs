@@ -230,3 +230,67 @@ pub fn from_routes(routes: &[RouteDoc]) -> utoipa::openapi::OpenApi {
     doc.paths = paths;
     doc
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::v1::webhooks::{view, WebhookView};
+    use crate::model::webhook::SigningSecret;
+    use crate::model::{HeaderSpec, HttpMethod, Webhook, WebhookAuth};
+    use std::collections::BTreeSet;
+
+    fn sample() -> Webhook {
+        Webhook {
+            id: "wh_1".into(),
+            name: "CRM".into(),
+            url: "https://hooks.example.com/".into(),
+            method: HttpMethod::Put,
+            headers: vec![HeaderSpec { name: "X-Api-Key".into(), value: "k".into() }],
+            auth: WebhookAuth::Basic { username: "u".into(), password: "p".into() },
+            success_codes: vec![200],
+            retry_policy: Default::default(),
+            timeout_ms: 1000,
+            secrets: vec![SigningSecret { secret: crate::delivery::signing::generate_secret(), expires_at_ms: None }],
+            template_id: Some("tpl_1".into()),
+            created_at: "2024-10-16T15:47:15Z".into(),
+            updated_at: "2024-10-16T15:47:15Z".into(),
+        }
+    }
+
+    /// The document's schema of a response is the type the handler returns: the fields a read
+    /// of a webhook carries are exactly the documented properties (so removing a field from
+    /// `WebhookView` removes it from both).
+    #[test]
+    fn a_response_schema_is_the_fields_the_handler_returns() {
+        let doc = build(&crate::products::defaults());
+        let schema = &doc["components"]["schemas"]["WebhookView"];
+        let documented: BTreeSet<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+        let mut v: WebhookView = view(&sample());
+        v.previous_secret_expires_at = Some("2024-10-17T15:47:15Z".into());
+        let returned: BTreeSet<String> =
+            serde_json::to_value(&v).unwrap().as_object().unwrap().keys().cloned().collect();
+        assert_eq!(documented, returned);
+        assert!(documented.contains("signingSecret") && !documented.contains("secrets"), "{documented:?}");
+        // And it is the schema the operations name.
+        let ok = &doc["paths"]["/v1/webhooks/{id}"]["get"]["responses"]["200"];
+        assert_eq!(ok["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/WebhookView");
+    }
+
+    #[test]
+    fn every_operation_has_an_id_a_tag_and_documented_errors() {
+        let doc = build(&crate::products::defaults());
+        let mut ids = BTreeSet::new();
+        for (method, path) in operations(&doc) {
+            let op = &doc["paths"][&path][&method];
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(!id.is_empty() && ids.insert(id.clone()), "{method} {path}: operationId {id:?} missing or repeated");
+            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path}: no tag");
+            if !PUBLIC.contains(&path.as_str()) {
+                assert!(op["responses"]["401"].is_object(), "{method} {path}: 401 undocumented");
+            }
+            if op["requestBody"].is_object() {
+                assert!(op["responses"]["422"].is_object(), "{method} {path}: 422 undocumented");
+            }
+        }
+    }
+}
