@@ -33,7 +33,6 @@ impl Effects {
     }
 }
 
-
 #[async_trait]
 pub trait Product: Send + Sync + 'static {
     /// A short stable name, stored on the deliveries the product makes (`Delivery::product`).

@@ -143,9 +143,9 @@ fn routes_in(text: &str) -> Vec<(String, String)> {
         }
         let handlers = &q[end..close];
         for m in ["get", "post", "put", "delete", "patch"] {
-            let called = handlers.match_indices(&format!("{m}(")).any(|(k, _)| {
-                k == 0 || !handlers[..k].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-            });
+            let called = handlers
+                .match_indices(&format!("{m}("))
+                .any(|(k, _)| k == 0 || !handlers[..k].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
             if called {
                 out.push((m.to_string(), path.clone()));
             }

@@ -56,7 +56,10 @@ pub async fn create_tenant(
     let secrets = signing_secrets::create(app.store.as_ref(), &t.id).await?;
     // The key and the signing secret (for inline trigger URLs) are shown once; only the key's
     // hash is stored.
-    Ok((StatusCode::CREATED, Json(NewTenant { tenant: t, api_key: key, signing_secret: secrets.current().to_string() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTenant { tenant: t, api_key: key, signing_secret: secrets.current().to_string() }),
+    ))
 }
 
 const INVALID_TENANT: &str = "invalid tenant";
@@ -120,7 +123,12 @@ pub async fn move_clock(
         (Some(ms), None, None) => ("advanceMs", now.checked_add(ms)),
         (None, Some(s), None) => ("advanceSecs", s.checked_mul(1000).and_then(|ms| now.checked_add(ms))),
         (None, None, Some(t)) => ("setMs", Some(t)),
-        _ => return Err(ApiError::unprocessable(INVALID_CLOCK, "send one of advanceMs, advanceSecs or setMs (integers)")),
+        _ => {
+            return Err(ApiError::unprocessable(
+                INVALID_CLOCK,
+                "send one of advanceMs, advanceSecs or setMs (integers)",
+            ))
+        }
     };
     let target = target.filter(|t| (0..=MAX_CLOCK_MS).contains(t)).ok_or_else(|| out_of_range(field))?;
     clock.set_ms(target);

@@ -3,9 +3,9 @@
 
 use crate::api::extract::{parse, JsonBody, Params, TenantId};
 use crate::api::openapi::Error;
+use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::destinations::sms_status::{self, SmsStatus};
-use crate::app::App;
 use crate::error::ApiError;
 use crate::model::{parse_time, Attempt, Delivery, DeliveryStatus, DeliveryTarget};
 use crate::pipeline::deliver;
@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
 /// The event log's filters; any other parameter is refused.
 #[derive(Debug, Deserialize, IntoParams)]

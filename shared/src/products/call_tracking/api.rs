@@ -4,11 +4,11 @@
 use super::model::{number_key, CallTreatment, Campaign, DniCampaign, Location, SendAt, TreatmentOption, WebhookUse};
 use super::store::{self, Stored};
 use crate::api::extract::{JsonBody, TenantId};
+use crate::api::openapi::RouteDoc;
 use crate::app::App;
 use crate::destinations::templates::{self, GROUP_TENANT};
 use crate::error::ApiError;
 use crate::model::format_time;
-use crate::api::openapi::RouteDoc;
 use crate::repo::webhooks;
 use async_trait::async_trait;
 use axum::extract::{Path, State};

@@ -4,8 +4,8 @@ pub mod call_targets;
 pub mod callbacks;
 pub mod connections;
 
-use crate::app::App;
 use crate::api::openapi::RouteDoc;
+use crate::app::App;
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
