@@ -4,7 +4,7 @@
 use crate::app::App;
 use crate::error::ApiError;
 use crate::model::event::is_valid_event_type;
-use crate::model::{format_time, parse_time, Event};
+use crate::model::{format_time, Event};
 use crate::ports::{OutMessage, QueueName};
 use crate::product::Products;
 use crate::repo::events::{self, Recorded};
@@ -67,7 +67,7 @@ pub fn parse_event(
         None | Some(Value::Null) => {
             default_id.unwrap_or_else(|| format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase()))
         }
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 200 => s.clone(),
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 200 => s.clone(),
         Some(_) => {
             return Err(ApiError::unprocessable(
                 "invalid event",
@@ -77,7 +77,8 @@ pub fn parse_event(
     };
     let time = match o.get("time") {
         None | Some(Value::Null) => format_time(now_ms),
-        Some(Value::String(s)) if parse_time(s).is_some() => s.clone(),
+        // RFC 3339 only: the time is kept as given and shown to receivers.
+        Some(Value::String(s)) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => s.clone(),
         Some(_) => {
             return Err(ApiError::unprocessable("invalid event", format!("{at}.time: must be an RFC 3339 timestamp")))
         }
@@ -98,6 +99,13 @@ pub fn parse_body(
         Some(Value::Array(items)) => {
             if items.is_empty() {
                 return Err(ApiError::unprocessable("invalid event", "events: the batch is empty"));
+            }
+            if let Some(k) = body.as_object().into_iter().flat_map(|o| o.keys()).find(|k| *k != "events") {
+                let k: String = k.chars().take(100).collect();
+                return Err(ApiError::unprocessable(
+                    "invalid event",
+                    format!("{k}: unknown field; a batch is {{\"events\": [...]}} only"),
+                ));
             }
             if items.len() > MAX_BATCH {
                 return Err(ApiError::new(

@@ -31,10 +31,11 @@ pub struct ListQuery {
     /// Only deliveries of this event.
     event_id: Option<String>,
     status: Option<DeliveryStatus>,
-    /// Created at or after: an RFC 3339 time or milliseconds since 1970.
-    #[param(example = "2024-10-16T15:47:15Z")]
+    /// Created at or after this time.
+    #[param(value_type = Option<crate::api::openapi::TimeOrMillis>)]
     since: Option<String>,
-    /// Created before: an RFC 3339 time or milliseconds since 1970.
+    /// Created before this time.
+    #[param(value_type = Option<crate::api::openapi::TimeOrMillis>)]
     until: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
@@ -231,11 +232,11 @@ async fn requeue(app: &App, mut d: Delivery, version: u64) -> Result<Delivery, A
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecoverInput {
-    /// Failed deliveries created at or after this time (RFC 3339).
-    #[schema(format = DateTime, example = "2024-10-16T15:47:15Z")]
+    /// Failed deliveries created at or after this time.
+    #[schema(value_type = crate::api::openapi::Rfc3339)]
     pub since: String,
     /// … and before this one (default: now).
-    #[schema(format = DateTime)]
+    #[schema(value_type = Option<crate::api::openapi::Rfc3339>)]
     pub until: Option<String>,
 }
 

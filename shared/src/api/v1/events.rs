@@ -13,10 +13,11 @@ use utoipa::ToSchema;
 
 /// One event.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct EventInput {
     /// Dot-separated lowercase words.
-    #[schema(example = "agent.wrap", pattern = "^[a-z0-9_]+(\\.[a-z0-9_]+)*$")]
+    #[schema(example = "agent.wrap", max_length = 128, pattern = "^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)+$")]
     r#type: String,
     /// The event's data; products check the payloads of the types they handle.
     #[schema(value_type = Object, example = json!({"callUuid": "8f1c0d9e", "agentId": "a-17", "disposition": "sale"}))]
@@ -25,13 +26,14 @@ pub struct EventInput {
     /// Idempotency-Key header, or a fresh id.
     #[schema(min_length = 1, max_length = 200)]
     id: Option<String>,
-    /// When it happened (RFC 3339); default: when it arrived.
-    #[schema(format = DateTime)]
+    /// When it happened; default: when it arrived.
+    #[schema(value_type = Option<crate::api::openapi::Rfc3339>)]
     time: Option<String>,
 }
 
 /// Up to 500 events in one request.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct EventBatch {
     #[schema(min_items = 1, max_items = 500)]
@@ -56,7 +58,7 @@ pub struct EventsAccepted {
 
 #[utoipa::path(post, path = "/v1/events", tag = "events", operation_id = "post_events",
     request_body = EventsBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Names a single event (in a batch, event i without an id gets `{key}:{i}`); 1 to 200 characters")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]([ -~]{0,198}[!-~])?$", description = "Names a single event (in a batch, event i without an id gets `{key}:{i}`); 1 to 200 printable ASCII characters, no space at either end")),
     responses((status = 202, description = "Durably queued; duplicates are accepted without being evaluated again", body = EventsAccepted)))]
 pub async fn post_events(
     State(app): State<Pipeline>,
@@ -67,11 +69,11 @@ pub async fn post_events(
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => match v.to_str() {
-            Ok(s) if !s.is_empty() && s.len() <= 200 => Some(s.to_string()),
+            Ok(s) if is_idempotency_key(s) => Some(s.to_string()),
             _ => {
                 return Err(ApiError::bad_request(
                     "invalid header",
-                    "Idempotency-Key: must be 1 to 200 visible ASCII characters",
+                    "Idempotency-Key: must be 1 to 200 printable ASCII characters, no space at either end",
                 ))
             }
         },
@@ -93,4 +95,14 @@ mod tests {
         let documented: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(documented, crate::pipeline::ingest::EVENT_FIELDS);
     }
+}
+
+/// 1 to 200 printable ASCII characters, not starting or ending with a space (HTTP would strip
+/// it, so the key would not be the one the client sent); tabs and control characters refused.
+fn is_idempotency_key(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=200).contains(&b.len())
+        && b.iter().all(|c| (b' '..=b'~').contains(c))
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
 }

@@ -139,7 +139,7 @@ pub struct WebhookInput {
     #[schema(example = "https://hooks.example.com/ringhook", pattern = "^https?://")]
     pub url: String,
     /// Defaults to the URL.
-    #[schema(example = "CRM")]
+    #[schema(example = "CRM", pattern = "\\S")]
     pub name: Option<String>,
     /// `POST` (the default) or `PUT`; lower case is accepted.
     pub method: Option<HttpMethod>,
@@ -191,16 +191,18 @@ pub enum HeadersInput {
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum AuthInput {
     None,
-    /// HTTP Basic. On a replace, leave the password out (or send the mask back) to keep it.
+    /// HTTP Basic. On a replace, send the mask a read shows back to keep the stored password.
     Basic {
+        #[schema(min_length = 1, pattern = "^[^:]+$")]
         username: String,
+        /// Required, so that a body that means to authenticate never goes out without it.
         #[schema(write_only)]
-        password: Option<String>,
+        password: String,
     },
 }
 
 /// The webhook settings in a create or replace body. `existing` supplies what a replace may
-/// leave out (the password when it is omitted or sent back masked).
+/// send back masked (the password, secret-bearing headers).
 pub fn parse_input(app: &App, body: Value, existing: Option<&Webhook>) -> Result<Webhook, ApiError> {
     if !body.is_object() {
         return Err(invalid("the webhook must be a JSON object"));
@@ -238,11 +240,12 @@ pub fn parse_input(app: &App, body: Value, existing: Option<&Webhook>) -> Result
             if username.is_empty() || username.contains(':') {
                 return Err(invalid("auth.username: required for basic auth, without ':'"));
             }
-            let given = password.filter(|p| p != MASK);
-            let password = match (given, existing.map(|w| &w.auth)) {
-                (Some(p), _) => p,
-                (None, Some(WebhookAuth::Basic { password, .. })) => password.clone(),
-                (None, _) => return Err(invalid("auth.password: required for basic auth")),
+            let password = match (password.as_str(), existing.map(|w| &w.auth)) {
+                (MASK, Some(WebhookAuth::Basic { password, .. })) => password.clone(),
+                (MASK, _) => {
+                    return Err(invalid("auth.password: the mask keeps a stored password; this webhook has none"))
+                }
+                _ => password,
             };
             WebhookAuth::Basic { username, password }
         }
@@ -438,7 +441,7 @@ pub async fn get_one(
 #[utoipa::path(put, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "replace_webhook",
     params(("id" = String, Path, description = "The webhook's id")),
     request_body = WebhookInput,
-    responses((status = 200, description = "Replaced; a password or header left out or sent back masked is kept", body = WebhookView),
+    responses((status = 200, description = "Replaced; a password or header sent back masked is kept", body = WebhookView),
         (status = 409, description = "Changed concurrently; read it again", body = Error)))]
 pub async fn replace(
     State(app): State<Arc<App>>,
