@@ -66,6 +66,13 @@ pub async fn document(State(p): State<Pipeline>) -> Json<Value> {
         v1::sms_senders::get_one,
         v1::sms_senders::replace,
         v1::sms_senders::delete,
+        v1::templates::list,
+        v1::templates::create,
+        v1::templates::token_catalogue,
+        v1::templates::get_one,
+        v1::templates::replace,
+        v1::templates::delete,
+        v1::templates::preview,
         v1::twilio::status,
         v1::deliveries::list,
         v1::deliveries::get_one,
@@ -77,27 +84,6 @@ pub async fn document(State(p): State<Pipeline>) -> Json<Value> {
     components(schemas(Error))
 )]
 struct Core;
-
-/// Routes not yet derived from their handlers.
-const LEGACY: &[RouteDoc] = &[
-    ("get", "/v1/templates", "List body templates (JSON or XML, with their extracted fields and tokens)", 200),
-    (
-        "post",
-        "/v1/templates",
-        "Create a template: name, group, type (json/xml), format with %token%s, mapping field → token",
-        201,
-    ),
-    ("get", "/v1/templates/tokens", "The token catalogue (data points), grouped by category", 200),
-    ("get", "/v1/templates/{id}", "Read a template", 200),
-    ("put", "/v1/templates/{id}", "Replace a template", 200),
-    ("delete", "/v1/templates/{id}", "Delete a template (409 while a webhook uses it)", 204),
-    (
-        "post",
-        "/v1/templates/{id}/preview",
-        "Render a template with the catalogue's examples or {\"values\": {token: value}}",
-        200,
-    ),
-];
 
 /// Operations anyone may call (no API key).
 const PUBLIC: &[&str] = &["/health", "/v1/openapi.json", "/v1/templates/tokens"];
@@ -121,7 +107,6 @@ const TAGS: &[(&str, &str)] = &[
 /// The document for a process running these products.
 pub fn build(products: &Products) -> Value {
     let mut doc = Core::openapi();
-    doc.merge(from_routes(LEGACY));
     for p in products.iter() {
         doc.merge(p.openapi());
     }
