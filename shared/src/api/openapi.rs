@@ -285,6 +285,45 @@ pub(crate) mod tests {
         assert_eq!(ok["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/SmsSenderList");
     }
 
+    /// The routes typed on this branch (the core's sms senders and templates, call tracking):
+    /// each operation has its id, its tag, and a schema for every body it takes or returns.
+    #[test]
+    fn typed_routes_name_their_types() {
+        let doc = build(&crate::products::defaults());
+        let typed = [
+            "/v1/sms-senders",
+            "/v1/templates",
+            "/v1/locations",
+            "/v1/campaigns",
+            "/v1/dni-campaigns",
+            "/v1/call-treatments",
+        ];
+        let mut seen = 0;
+        for (method, path) in operations(&doc) {
+            if !typed.iter().any(|p| path.starts_with(p)) {
+                continue;
+            }
+            seen += 1;
+            let op = &doc["paths"][&path][&method];
+            assert!(op["operationId"].is_string() && op["tags"][0].is_string(), "{method} {path}: {op}");
+            if let Some(body) = op.get("requestBody") {
+                // An optional body (a preview's) is `null` or its type.
+                let schema = &body["content"]["application/json"]["schema"];
+                let named = schema["$ref"].is_string() || schema["oneOf"][1]["$ref"].is_string();
+                assert!(named, "{method} {path}: {body}");
+            }
+            let ok = op["responses"].as_object().unwrap().iter().find(|(s, _)| s.starts_with('2')).unwrap();
+            if ok.0 != "204" {
+                let schema = &ok.1["content"]["application/json"]["schema"];
+                assert!(schema["$ref"].is_string(), "{method} {path}: {}", ok.1);
+            }
+        }
+        assert_eq!(seen, 5 + 7 + 4 * 5, "sms senders, templates, call tracking");
+        let delete = &doc["paths"]["/v1/templates/{id}"]["delete"]["responses"];
+        assert!(delete["409"]["description"].as_str().unwrap().contains("Webhooks use"), "{delete}");
+        assert!(doc["paths"]["/v1/templates/tokens"]["get"].get("security").is_none(), "public");
+    }
+
     /// The document's schema of a response is the type the handler returns: the fields a read
     /// of a webhook carries are exactly the documented properties (so removing a field from
     /// `WebhookView` removes it from both).
