@@ -126,6 +126,51 @@ pub fn parse<T: DeserializeOwned>(body: Value, error: &str) -> Result<T, ApiErro
     serde_path_to_error::deserialize(body).map_err(|e| ApiError::unprocessable(error, described(&e)))
 }
 
+/// A JSON object parsed as [`parse`] does, with an unknown top-level field named in the words
+/// these routes used before they were typed (`fromat: not a field of a template; its fields are
+/// …`; clients match them). `a_what` is the resource with its article (`an SMS sender`).
+pub fn parse_object<T: DeserializeOwned>(body: Value, error: &str, a_what: &str) -> Result<T, ApiError> {
+    let Some(o) = body.as_object() else {
+        return Err(ApiError::unprocessable(error, format!("the body must be a JSON object, the fields of {a_what}")));
+    };
+    let fields = fields_of::<T>();
+    if let Some(k) = o.keys().find(|k| !fields.contains(&k.as_str())) {
+        let detail = format!("{k}: not a field of {a_what}; its fields are {}", fields.join(", "));
+        return Err(ApiError::unprocessable(error, detail));
+    }
+    parse(body, error)
+}
+
+/// The field names a struct's derived `Deserialize` accepts: serde hands them to
+/// `deserialize_struct`, which this deserializer records and then refuses. Read from the type,
+/// so a message listing them cannot drift from what is parsed.
+pub fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor};
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Fields<'_> {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(Error::custom("fields recorded"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    fields
+}
+
 fn described<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
     let path = e.path().to_string();
     let inner = e.inner().to_string();

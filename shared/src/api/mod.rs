@@ -179,6 +179,58 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// The whole router on a fresh embedded app with one tenant, called as a client would: for the
+/// handlers' unit tests.
+#[cfg(test)]
+pub(crate) mod test_client {
+    use crate::app::App;
+    use axum::body::Body;
+    use axum::http::Request;
+    use serde_json::Value;
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    const KEY: &str = "rk_unit_test_client";
+
+    pub struct Client {
+        pub app: Arc<App>,
+        pub tenant: String,
+        router: axum::Router,
+        dir: std::path::PathBuf,
+    }
+
+    impl Client {
+        pub async fn start(name: &str) -> Self {
+            let (app, dir) = crate::embedded::test_app(&format!("api-{name}"), 1_729_093_635_000, |_| {});
+            let (tenant, _) =
+                crate::repo::tenants::bootstrap_default(app.store.as_ref(), Some(KEY), app.now_ms()).await.unwrap();
+            let pipeline = crate::pipeline::Pipeline::new(app.clone(), crate::products::defaults());
+            Client { app, tenant, router: super::router(pipeline), dir }
+        }
+
+        /// `(status, body)`; an empty answer is `null`.
+        pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+            let req = Request::builder()
+                .method(method)
+                .uri(path)
+                .header("authorization", format!("Bearer {KEY}"))
+                .header("content-type", "application/json")
+                .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+                .unwrap();
+            let resp = self.router.clone().oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+            (status, if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() })
+        }
+    }
+
+    impl Drop for Client {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

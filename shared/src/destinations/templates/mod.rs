@@ -16,8 +16,9 @@ pub mod xml;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokens::Kind;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TemplateType {
     Json,

@@ -3,10 +3,11 @@
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
 
 /// When a token has a value: from the start of a call, only at its end, when it came through a
 /// DNI (website) campaign, or always (the location's data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     CallBegin,
@@ -17,19 +18,10 @@ pub enum Category {
 
 impl Category {
     pub const ALL: [Category; 4] = [Category::CallBegin, Category::CallEnd, Category::Dni, Category::LocationInfo];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::CallBegin => "call_begin",
-            Category::CallEnd => "call_end",
-            Category::Dni => "dni",
-            Category::LocationInfo => "location_info",
-        }
-    }
 }
 
 /// What a token is when it is a whole JSON value (or a whole XML element's content).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Text,
@@ -231,39 +223,78 @@ pub fn examples() -> Map<String, Value> {
     TOKENS.iter().filter(|t| t.within.is_none()).map(|t| (t.name.to_string(), example_value(t))).collect()
 }
 
+/// `GET /v1/templates/tokens`: the catalogue grouped by category.
+#[derive(Serialize, ToSchema)]
+pub struct Catalogue {
+    /// Every category, in the seed's order.
+    pub categories: Vec<CategoryTokens>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryTokens {
+    pub category: Category,
+    /// The tokens a template may place (a nested token's members are under it).
+    pub tokens: Vec<CatalogueToken>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CatalogueToken {
+    /// The placeholder as a format writes it.
+    #[schema(example = "%ani_first_name%")]
+    pub token: String,
+    #[schema(example = "ani_first_name")]
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The seed's example (a description for some: `1 (repeat caller)`).
+    pub example: &'static str,
+    pub kind: Kind,
+    /// A nested token's members, placed with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<TokenField>>,
+}
+
+/// A member of a nested token (a field of each `%prompt_responses%` item).
+#[derive(Serialize, ToSchema)]
+pub struct TokenField {
+    pub token: String,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub example: &'static str,
+}
+
 /// The catalogue grouped by category, nested tokens with their members.
-pub fn catalogue() -> Value {
-    let groups: Vec<Value> = Category::ALL
+pub fn catalogue() -> Catalogue {
+    let members = |parent: &str| -> Vec<TokenField> {
+        TOKENS
+            .iter()
+            .filter(|m| m.within == Some(parent))
+            .map(|m| TokenField {
+                token: format!("%{}%", m.name),
+                name: m.name,
+                description: m.description,
+                example: m.example,
+            })
+            .collect()
+    };
+    let categories = Category::ALL
         .iter()
-        .map(|c| {
-            let tokens: Vec<Value> = TOKENS
+        .map(|c| CategoryTokens {
+            category: *c,
+            tokens: TOKENS
                 .iter()
                 .filter(|t| t.category == *c && t.within.is_none())
-                .map(|t| {
-                    let mut v = json!({
-                        "token": format!("%{}%", t.name), "name": t.name, "description": t.description,
-                        "example": t.example, "kind": t.kind,
-                    });
-                    if t.kind == Kind::Object {
-                        let members: Vec<Value> = TOKENS
-                            .iter()
-                            .filter(|m| m.within == Some(t.name))
-                            .map(|m| {
-                                json!({"token": format!("%{}%", m.name), "name": m.name,
-                                "description": m.description, "example": m.example})
-                            })
-                            .collect();
-                        if !members.is_empty() {
-                            v["fields"] = json!(members);
-                        }
-                    }
-                    v
+                .map(|t| CatalogueToken {
+                    token: format!("%{}%", t.name),
+                    name: t.name,
+                    description: t.description,
+                    example: t.example,
+                    kind: t.kind,
+                    fields: Some(members(t.name)).filter(|m| t.kind == Kind::Object && !m.is_empty()),
                 })
-                .collect();
-            json!({"category": c.as_str(), "tokens": tokens})
+                .collect(),
         })
         .collect();
-    json!({ "categories": groups })
+    Catalogue { categories }
 }
 
 #[cfg(test)]

@@ -62,6 +62,7 @@ impl Product for CallTracking {
     }
 
     fn openapi(&self) -> utoipa::openapi::OpenApi {
-        crate::api::openapi::from_routes(api::ROUTES)
+        use utoipa::OpenApi;
+        api::Doc::openapi()
     }
 }

@@ -1,11 +1,13 @@
 //! Where call-tracking webhooks are enabled: locations (the `location_info` data), campaigns
 //! (tracking numbers), DNI campaigns (website domains) and call treatments (IVR options), each
-//! selecting webhooks sent at the beginning or at the end of a call.
+//! selecting webhooks sent at the beginning or at the end of a call. The API shows them as
+//! they are stored (their schemas are these types).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     pub id: String,
@@ -30,7 +32,9 @@ pub struct Location {
     pub site_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -59,14 +63,14 @@ impl Location {
 }
 
 /// When a webhook is sent: when the call begins or when it ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SendAt {
     Begin,
     End,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookUse {
     pub webhook_id: String,
@@ -74,7 +78,7 @@ pub struct WebhookUse {
 }
 
 /// An offline marketing campaign: calls to its tracking numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Campaign {
     pub id: String,
@@ -84,15 +88,18 @@ pub struct Campaign {
     pub tracking_numbers: Vec<String>,
     /// The campaign's tags (`%tags%` when the call carries none).
     #[serde(default)]
+    #[schema(value_type = Object, example = json!({"Region": "south"}))]
     pub tags: Map<String, Value>,
     #[serde(default)]
     pub webhooks: Vec<WebhookUse>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
 /// A digital (DNI) campaign: calls from visitors of its domains.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DniCampaign {
     pub id: String,
@@ -102,12 +109,14 @@ pub struct DniCampaign {
     pub domains: Vec<String>,
     #[serde(default)]
     pub webhooks: Vec<WebhookUse>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
 /// One option of a call treatment (an IVR choice such as Sales).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TreatmentOption {
     /// What the caller presses.
@@ -117,14 +126,16 @@ pub struct TreatmentOption {
     pub webhooks: Vec<WebhookUse>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallTreatment {
     pub id: String,
     pub name: String,
     pub location_id: String,
     pub options: Vec<TreatmentOption>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
