@@ -622,6 +622,19 @@ async fn twilio_sms_and_status_callbacks() {
     assert!(v["authToken"].as_str().unwrap().starts_with("****"));
     let (_, list) = rh.get("/v1/connections").await;
     assert!(!list.to_string().contains(TOKEN));
+    // The read sent back (its masked token included) keeps the real token: the confirmation
+    // below is accepted by Twilio with it. A masked value that is not this token's is refused
+    // rather than stored as the token.
+    let mut back = v.clone();
+    for k in ["id", "createdAt", "updatedAt"] {
+        back.as_object_mut().unwrap().remove(k);
+    }
+    let (s, put) = rh.put(&format!("/v1/connections/{conf}"), &back).await;
+    assert_eq!((s, &put["authToken"]), (200, &v["authToken"]), "{put}");
+    back["authToken"] = json!("****0000");
+    let (s, e) = rh.put(&format!("/v1/connections/{conf}"), &back).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["detail"].as_str().unwrap().starts_with("authToken:"), "{e}");
 
     let evt = rh.send_event(&sample("callbacks/payloads/callback.registered.scheduled.json")).await;
     let m = tw.wait_for(1, WAIT).await.remove(0);

@@ -12,7 +12,8 @@ use crate::api::extract::{JsonBody, TenantId};
 use crate::api::v1::{sms_senders as senders_api, webhooks as webhooks_api};
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
-use crate::destinations::sms_senders;
+use crate::destinations::request::MASK;
+use crate::destinations::sms_senders::{self, SmsSender};
 use crate::error::ApiError;
 use crate::model::format_time;
 use crate::products::callbacks::model::{Channel, Connection, NotificationKind};
@@ -180,6 +181,22 @@ async fn save_webhook(
     }
 }
 
+/// The `authToken` to give the SMS sender's parser: a read's masked token (`****cdef`) sent back
+/// becomes the plain mask, which that parser keeps the stored token for (for the same Account
+/// SID). Any other value that looks masked is refused: stored, it would replace the real token
+/// with the mask.
+fn token_sent(given: &str, current: Option<&SmsSender>) -> Result<String, ApiError> {
+    if !given.starts_with(MASK) || given == MASK {
+        return Ok(given.to_string());
+    }
+    match current {
+        Some(c) if senders_api::masked(&c.auth_token) == given => Ok(MASK.to_string()),
+        _ => Err(invalid(
+            "authToken: a masked token keeps only the token of the SMS sender it was read from; send the real token",
+        )),
+    }
+}
+
 /// The SMS sender the connection sends through: `bound` as it is, or updated with / made of the
 /// inline `accountSid`, `authToken` and `from`.
 async fn save_sender(
@@ -203,8 +220,12 @@ async fn save_sender(
             invalid("accountSid: required, the Twilio Account SID (AC and 32 hex digits) (or give smsSenderId)")
         });
     }
-    let fields: Map<String, Value> =
+    let mut fields: Map<String, Value> =
         o.iter().filter(|(k, _)| INLINE_TWILIO.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if let Some(Value::String(token)) = fields.get("authToken") {
+        let token = token_sent(token, current.as_ref().map(|c| &c.value))?;
+        fields.insert("authToken".into(), json!(token));
+    }
     let s = senders_api::from_fields(app, &fields, name, current.as_ref().map(|c| &c.value))
         .map_err(as_connection_error)?;
     sms_senders::put(st, tenant, &s, current.map(|c| c.version)).await?;
@@ -292,5 +313,38 @@ pub async fn delete(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("connection", &id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read's masked token sent back keeps the stored token (it becomes the mask the SMS
+    /// sender's parser keeps it for); a masked value that is not the stored token's is refused
+    /// rather than stored as the token.
+    #[test]
+    fn a_masked_token_sent_back_keeps_the_stored_one() {
+        const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+        let s = SmsSender {
+            id: "sms_1".into(),
+            name: "main".into(),
+            account_sid: "AC0123456789abcdef0123456789abcdef".into(),
+            auth_token: TOKEN.into(),
+            from: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        assert_eq!(token_sent("****cdef", Some(&s)).unwrap(), MASK);
+        assert_eq!(token_sent(MASK, Some(&s)).unwrap(), MASK, "the plain mask keeps it too, as before");
+        assert_eq!(token_sent("new-token", Some(&s)).unwrap(), "new-token");
+        assert_eq!(token_sent("new-token", None).unwrap(), "new-token");
+        assert!(token_sent("****abcd", Some(&s)).unwrap_err().detail.starts_with("authToken:"));
+        assert!(token_sent("****cdef", None).is_err(), "nothing to keep");
+        // The SMS sender's own rule then keeps the token for the same Account SID only.
+        let mut fields = Map::new();
+        fields.insert("accountSid".into(), json!(s.account_sid));
+        fields.insert("authToken".into(), json!(MASK));
+        assert_eq!(senders_api::secret(&fields, "authToken", Some(TOKEN), "t").unwrap(), TOKEN);
     }
 }
