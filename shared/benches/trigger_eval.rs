@@ -17,7 +17,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ringhook::model::Event;
-use ringhook::products::triggers::{Action, Condition, Operator, Trigger, TriggerInput, TriggerSet};
+use ringhook::products::triggers::{Action, Condition, Operator, Trigger, TriggerSet, TriggerSpec};
 use serde_json::Value;
 
 const EVENT_FILE: &str =
@@ -102,7 +102,7 @@ fn trigger(i: usize, rng: &mut Lcg) -> Trigger {
     };
     Trigger {
         id: format!("trg_{i:05}"),
-        spec: TriggerInput {
+        spec: TriggerSpec {
             name: format!("trigger {i}"),
             event_type: "agent.wrap".into(),
             enabled,

@@ -622,6 +622,16 @@ async fn twilio_sms_and_status_callbacks() {
     assert!(v["authToken"].as_str().unwrap().starts_with("****"));
     let (_, list) = rh.get("/v1/connections").await;
     assert!(!list.to_string().contains(TOKEN));
+    // The read sent back as it is (its masked token included) keeps the real token: the
+    // confirmation below is accepted by Twilio with it. A masked value that is not this
+    // token's is refused rather than stored as the token.
+    let (s, back) = rh.put(&format!("/v1/connections/{conf}"), &v).await;
+    assert_eq!((s, &back["authToken"]), (200, &v["authToken"]), "{back}");
+    let mut foreign = v.clone();
+    foreign["authToken"] = json!("****0000");
+    let (s, e) = rh.put(&format!("/v1/connections/{conf}"), &foreign).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["detail"].as_str().unwrap().starts_with("authToken:"), "{e}");
 
     let evt = rh.send_event(&sample("callbacks/payloads/callback.registered.scheduled.json")).await;
     let m = tw.wait_for(1, WAIT).await.remove(0);
@@ -769,6 +779,11 @@ async fn bad_input_and_write_only_secrets() {
     assert_eq!(s, 200);
     assert_eq!(v["callTargets"][0]["id"], "6281");
     assert!(v["placeholders"]["{callTargetName}"].is_string());
+    // A call target's read goes back as it is (asapReminderEnabled and the times included).
+    let (s, read) = rh.get("/v1/call-targets/6281").await;
+    assert_eq!(s, 200);
+    let (s, back) = rh.put("/v1/call-targets/6281", &read).await;
+    assert_eq!((s, &back["messages"], &back["createdAt"]), (200, &read["messages"], &read["createdAt"]), "{back}");
 
     let hook = json!({"kind": "confirmation", "channel": "webhook", "url": rx.url});
     let tw = json!({"kind": "reminder", "channel": "twilio", "accountSid": SID, "authToken": TOKEN});
@@ -827,10 +842,8 @@ async fn bad_input_and_write_only_secrets() {
     let shown = v.to_string();
     assert!(!shown.contains("pa55word-secret") && !shown.contains("key-0123456789"), "{shown}");
     assert_eq!(v["auth"]["password"], "****");
+    // The read goes back as it is, its own fields (id, createdAt, updatedAt) included.
     let mut back = v.clone();
-    for k in ["id", "createdAt", "updatedAt"] {
-        back.as_object_mut().unwrap().remove(k);
-    }
     back["name"] = json!("Confirmations (renamed)");
     let (s, v) = rh.put(&format!("/v1/connections/{id}"), &back).await;
     assert_eq!(s, 200, "{v}");

@@ -245,9 +245,34 @@ async fn trigger_validation_uses_the_seed_error_names() {
             "actions[0].parameters.url",
         ),
         (
-            base(json!({"actions": [{"action": "lead.update.list", "parameters": {"list": "1"}}]})),
+            base(json!({"actions": [{"action": "lead.update.list", "parameters": {"listId": null}}]})),
             "Invalid action parameters",
             "actions[0].parameters.listId",
+        ),
+        // Unknown fields are refused (no longer ignored), named, under the seed's name for
+        // where they are.
+        (base(json!({"colour": "red"})), "Invalid JSON format", "colour: unknown field"),
+        (
+            base(json!({"conditions": [{"reference": "a", "operator": "=", "value": "1", "negate": true}]})),
+            "Invalid JSON format",
+            "conditions[0].negate: unknown field",
+        ),
+        (
+            base(json!({"actions": [{"action": "webhook", "parameters": {"url": "https://x.example"}, "delay": 5}]})),
+            "Actions object error",
+            "actions[0].delay: unknown field",
+        ),
+        (
+            base(json!({"actions": [{"action": "lead.update.list", "parameters": {"list": "1"}}]})),
+            "Invalid action parameters",
+            "actions[0].parameters.list: unknown field",
+        ),
+        (
+            base(
+                json!({"actions": [{"action": "webhook", "parameters": {"url": "https://x.example", "listId": "1"}}]}),
+            ),
+            "Invalid action parameters",
+            "actions[0].parameters.listId: unknown field",
         ),
         (
             base(json!({"actions": [{"action": "webhook", "parameters": {"webhookId": "wh_missing"}}]})),
@@ -285,6 +310,11 @@ async fn trigger_validation_uses_the_seed_error_names() {
     assert_eq!(t["actions"], json!([{"action": "lead.update.list", "parameters": {"listId": "1"}}]));
     let (s, t) = rh.put(&format!("/v1/triggers/{id}"), &base(json!({"name": "renamed", "enabled": false}))).await;
     assert_eq!((s, t["name"].as_str(), t["enabled"].as_bool()), (200, Some("renamed"), Some(false)), "{t}");
+    // A read, edited, goes back as it is: its id and times are ignored.
+    let mut read = t.clone();
+    read["enabled"] = json!(true);
+    let (s, back) = rh.put(&format!("/v1/triggers/{id}"), &read).await;
+    assert_eq!((s, back["enabled"].as_bool(), &back["createdAt"]), (200, Some(true), &t["createdAt"]), "{back}");
     let (s, v) = rh.put(&format!("/v1/triggers/{id}"), &base(json!({"actions": []}))).await;
     assert_eq!((s, v["error"].as_str()), (422, Some("Actions object error")));
     assert_eq!(rh.delete(&format!("/v1/triggers/{id}")).await.0, 204);

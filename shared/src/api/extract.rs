@@ -171,7 +171,8 @@ pub fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
     fields
 }
 
-fn described<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
+/// `path: message` of a parse error (just the message at the top level).
+pub(crate) fn described<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
     let path = e.path().to_string();
     let inner = e.inner().to_string();
     if path == "." || path.is_empty() {
@@ -196,3 +197,52 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
             .map_err(|e| ApiError::unprocessable("invalid query", described(&e)))
     }
 }
+
+/// A JSON string, number or boolean, kept as its text. The seeds write ids and values as strings;
+/// numbers (`"listId": 445`, `"id": 6281`) are common in hand-written bodies and were always
+/// accepted, so request types take them as the same text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scalar(pub String);
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            // As JSON writes it (`3.0` stays "3.0"), which is how these values were read before.
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
+                serde_json::Number::from_f64(v)
+                    .map(|n| Scalar(n.to_string()))
+                    .ok_or_else(|| E::custom("not a finite number"))
+            }
+        }
+        d.deserialize_any(Text)
+    }
+}
+
+impl utoipa::PartialSchema for Scalar {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Number, Type::Boolean]))
+            .description(Some("A string; a number or boolean is read as its text"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Scalar {}

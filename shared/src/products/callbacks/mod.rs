@@ -93,6 +93,6 @@ impl Product for Callbacks {
     }
 
     fn openapi(&self) -> utoipa::openapi::OpenApi {
-        crate::api::openapi::from_routes(api::ROUTES)
+        <api::Doc as utoipa::OpenApi>::openapi()
     }
 }

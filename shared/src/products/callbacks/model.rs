@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// The kinds of notification, one per connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     Confirmation,
@@ -100,7 +101,7 @@ impl std::fmt::Display for NotificationKind {
 
 /// A call target's message texts, one per kind (the ASAP reminder's text is the metadata item
 /// `asap_reminder_notification_text`, as the seed says).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Messages {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,7 +132,7 @@ impl Messages {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MetadataItem {
     pub key: String,
     pub value: String,
@@ -213,7 +214,7 @@ pub struct Connection {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackType {
     Asap,
@@ -231,7 +232,7 @@ impl CallbackType {
 }
 
 /// A callback's outcome when it is finalized (the seed's five).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum Outcome {
     Success,
     Abandoned,
@@ -260,7 +261,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackState {
     /// Registered and waiting to be made: the only state in which confirmations and reminders
@@ -286,10 +287,11 @@ impl CallbackState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StateChange {
     pub state: CallbackState,
+    #[schema(format = DateTime)]
     pub at: String,
     pub event_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -354,7 +356,7 @@ impl Callback {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReminderStatus {
     /// In the due-time index at its due time.

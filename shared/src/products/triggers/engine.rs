@@ -279,13 +279,13 @@ impl TriggerSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::products::triggers::model::{Action, Condition, TriggerInput};
+    use crate::products::triggers::model::{Action, Condition, TriggerSpec};
     use serde_json::json;
 
     fn trig(enabled: bool, conds: &[(&str, Operator, &str)]) -> CompiledTrigger {
         CompiledTrigger::new(Trigger {
             id: "t".into(),
-            spec: TriggerInput {
+            spec: TriggerSpec {
                 name: "t".into(),
                 event_type: "agent.wrap".into(),
                 enabled,

@@ -4,28 +4,37 @@ use crate::model::format_time;
 use crate::ports::{ItemStore, StoreError};
 use crate::repo::{encode, get, keys, put_next};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-/// A lead's list membership, as moved by `lead.update.list` actions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A lead's list membership, as moved by `lead.update.list` actions (`GET /v1/leads/{id}`
+/// returns it as stored: nothing in it is secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Lead {
     pub lead_id: String,
+    /// The list it is on now.
     pub list_id: String,
+    /// The campaign of the event that last moved it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    /// The last 50 moves, oldest first.
     #[serde(default)]
+    #[schema(required = true)]
     pub history: Vec<LeadMove>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LeadMove {
+    /// None for the first move Ringhook saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_list_id: Option<String>,
     pub to_list_id: String,
     pub trigger_id: String,
     pub event_id: String,
+    #[schema(format = DateTime)]
     pub at: String,
 }
 

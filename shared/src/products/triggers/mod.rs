@@ -13,7 +13,7 @@ pub mod store;
 pub mod validate;
 
 pub use engine::{CompiledTrigger, TriggerSet};
-pub use model::{Action, Condition, Operator, Trigger, TriggerInput};
+pub use model::{Action, Condition, Operator, Trigger, TriggerSpec};
 pub use validate::{parse_trigger, TriggerError};
 
 use crate::app::App;
@@ -72,7 +72,7 @@ impl Product for Triggers {
     }
 
     fn openapi(&self) -> utoipa::openapi::OpenApi {
-        crate::api::openapi::from_routes(api::ROUTES)
+        <api::Doc as utoipa::OpenApi>::openapi()
     }
 }
 

@@ -3,8 +3,10 @@
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How a condition compares the payload's value with its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum Operator {
     #[serde(rename = "=")]
     Eq,
@@ -34,8 +36,9 @@ impl Operator {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Condition {
+    #[schema(example = "campaignId")]
     pub reference: String,
     pub operator: Operator,
     pub value: String,
@@ -91,10 +94,10 @@ impl<'de> Deserialize<'de> for Action {
     }
 }
 
-/// What a user submits (create or replace).
+/// A validated trigger: what a create or replace stores (the request is `validate::TriggerInput`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TriggerInput {
+pub struct TriggerSpec {
     pub name: String,
     pub event_type: String,
     pub enabled: bool,
@@ -108,7 +111,7 @@ pub struct TriggerInput {
 pub struct Trigger {
     pub id: String,
     #[serde(flatten)]
-    pub spec: TriggerInput,
+    pub spec: TriggerSpec,
     pub created_at: String,
     pub updated_at: String,
 }

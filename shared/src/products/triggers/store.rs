@@ -1,7 +1,7 @@
 //! Storage of triggers, plus a per-process cache of each tenant's compiled trigger set that is
 //! reloaded only when the tenant's `config_rev` moves.
 
-use super::{Trigger, TriggerInput, TriggerSet};
+use super::{Trigger, TriggerSet, TriggerSpec};
 use crate::model::format_time;
 use crate::ports::{Condition, ItemStore, QueryOpts, SkRange, StoreError};
 use crate::repo::{decode, encode, get, keys, put_next, tenants};
@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 pub async fn create(
     store: &dyn ItemStore,
     tenant: &str,
-    spec: TriggerInput,
+    spec: TriggerSpec,
     now_ms: i64,
 ) -> Result<Trigger, StoreError> {
     let now = format_time(now_ms);
@@ -43,7 +43,7 @@ pub async fn replace(
     store: &dyn ItemStore,
     tenant: &str,
     id: &str,
-    spec: TriggerInput,
+    spec: TriggerSpec,
     now_ms: i64,
 ) -> Result<Option<Trigger>, StoreError> {
     let Some(cur) = get::<Trigger>(store, &keys::triggers(tenant), id).await? else { return Ok(None) };
