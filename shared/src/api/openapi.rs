@@ -211,42 +211,6 @@ pub fn operations(doc: &Value) -> Vec<(String, String)> {
     out
 }
 
-/// One route as a product listed it before its handlers were annotated: (method, path,
-/// summary, success status). Only until every product derives its document.
-pub type RouteDoc = (&'static str, &'static str, &'static str, u16);
-
-/// A document of routes listed by hand (no schemas): the interim form of [`RouteDoc`]s.
-pub fn from_routes(routes: &[RouteDoc]) -> utoipa::openapi::OpenApi {
-    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, Paths};
-    use utoipa::openapi::{Object, Required, ResponseBuilder, Type};
-    let mut paths = Paths::new();
-    for (method, path, summary, status) in routes {
-        let method = match *method {
-            "get" => HttpMethod::Get,
-            "post" => HttpMethod::Post,
-            "put" => HttpMethod::Put,
-            "delete" => HttpMethod::Delete,
-            _ => HttpMethod::Patch,
-        };
-        let mut op = OperationBuilder::new()
-            .summary(Some(*summary))
-            .response(status.to_string(), ResponseBuilder::new().description("success").build());
-        if path.contains("{id}") {
-            op = op.parameter(
-                ParameterBuilder::new()
-                    .name("id")
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .schema(Some(Object::with_type(Type::String))),
-            );
-        }
-        paths.add_path_operation(path, vec![method], op.build());
-    }
-    let mut doc = utoipa::openapi::OpenApi::default();
-    doc.paths = paths;
-    doc
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
