@@ -52,6 +52,7 @@ fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {
         .route("/v1/webhooks/{id}", get(v1::webhooks::get_one).put(v1::webhooks::replace).delete(v1::webhooks::delete))
         .route("/v1/webhooks/{id}/rotate-secret", post(v1::webhooks::rotate_secret))
         .route("/v1/webhooks/{id}/recover", post(v1::deliveries::recover))
+        .route("/v1/webhooks/{id}/test", post(v1::webhooks::send_test))
         .route("/v1/account/signing-secret", get(v1::signing_secret::get_one))
         .route("/v1/account/signing-secret/rotate", post(v1::signing_secret::rotate))
         .route("/v1/sms-senders", get(v1::sms_senders::list).post(v1::sms_senders::create))
@@ -69,6 +70,7 @@ fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {
         .route("/v1/deliveries", get(v1::deliveries::list))
         .route("/v1/deliveries/{id}", get(v1::deliveries::get_one))
         .route("/v1/deliveries/{id}/redeliver", post(v1::deliveries::redeliver))
+        .route("/v1/stats", get(v1::stats::get_stats))
         .route("/v1/admin/tenants", post(v1::admin::create_tenant))
         .route("/v1/admin/clock", post(v1::admin::move_clock))
         .route("/v1/admin/scheduler/tick", post(v1::admin::scheduler_tick));
