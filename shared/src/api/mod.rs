@@ -32,7 +32,8 @@ pub fn ingest_router(pipeline: Pipeline) -> Router {
     finish(ingest_routes(Router::new()), pipeline)
 }
 
-/// Everything else, for the `api` function (`ANY /v1/{proxy+}`): API Gateway never sends it
+/// Everything else, for the `api` function (`ANY /v1/{proxy+}`, and the console's `GET /console`
+/// and `GET /console/{proxy+}`): API Gateway never sends it
 /// `POST /v1/events` or `/v1/twilio/*`, so it does not link their handlers. Another method on
 /// `/v1/events` still gets [`router`]'s 405.
 pub fn api_router(pipeline: Pipeline) -> Router {
@@ -73,7 +74,9 @@ fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {
         .route("/v1/stats", get(v1::stats::get_stats))
         .route("/v1/admin/tenants", post(v1::admin::create_tenant))
         .route("/v1/admin/clock", post(v1::admin::move_clock))
-        .route("/v1/admin/scheduler/tick", post(v1::admin::scheduler_tick));
+        .route("/v1/admin/scheduler/tick", post(v1::admin::scheduler_tick))
+        // The web UI (not part of the v1 API: static files; every call it makes is the API).
+        .merge(crate::console::routes());
     for product in pipeline.products.iter() {
         router = router.merge(product.routes().with_state(pipeline.app.clone()));
     }
