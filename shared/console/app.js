@@ -74,6 +74,7 @@ async function route() {
   const n = ++current;
   main.dataset.ready = '';
   window.scrollTo(0, 0);
+  document.getElementById('toast').textContent = '';
   // Each render gets its own container: a slow answer for a page left meanwhile lands in a
   // detached element and is not shown.
   const box = h('div', { 'data-page': found[0] }, loading());

@@ -163,10 +163,11 @@ async function edit(spec, el, id) {
 async function templateExtras(t) {
   const out = [];
   if (t) {
-    const pre = h('pre', { 'aria-label': 'Preview' }, '');
+    const pre = h('pre', { 'aria-label': 'Preview', hidden: true }, '');
     out.push(h('h2', {}, 'Preview'), h('p', { class: 'muted' }, 'Rendered with the catalogue\'s example values.'),
       h('button', { type: 'button', onclick: async () => {
         try { pre.textContent = (await api('POST', `v1/templates/${enc(t.id)}/preview`)).body; } catch (err) { pre.textContent = `${err.error} — ${err.detail}`; }
+        pre.hidden = false;
       } }, 'Preview'), pre);
   }
   const { categories } = await get('v1/templates/tokens');

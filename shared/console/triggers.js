@@ -217,7 +217,7 @@ function outcome(r) {
         h('thead', {}, h('tr', {}, ['Reference', 'Operator', 'Value', 'Found in the event', 'Held'].map(x => h('th', { scope: 'col' }, x)))),
         h('tbody', {}, r.conditions.map(c => h('tr', { 'data-held': String(c.held) },
           h('td', {}, c.reference), h('td', {}, c.operator), h('td', {}, c.value),
-          h('td', {}, c.found == null ? h('span', { class: 'muted' }, 'missing') : JSON.stringify(c.found)),
+          h('td', { class: 'name' }, c.found == null ? h('span', { class: 'muted' }, 'missing') : c.found),
           h('td', { class: c.held ? 'held' : 'notheld' }, c.held ? '✓ held' : '✗ did not hold'))))))
       : h('p', { class: 'muted' }, 'No conditions: every event of the type matches.'),
     h('p', { class: 'muted small' }, `When it fires: ${r.actions.map(a => a.action).join(', ')} (not run by a test).`));

@@ -602,7 +602,10 @@ async fn the_console_in_a_real_browser() {
     b.choose("form[aria-label=Filters] [data-path=webhookId] select", &hook_id).await;
     b.click("form[aria-label=Filters] button[type=submit]").await;
     b.until("the filtered row", &format!("return location.hash.includes('eventType=agent.wrap') && !!document.querySelector(\"tr[data-id='{delivery_id}']\")")).await;
-    b.find("form[aria-label='Recover failed deliveries']").await;
+    // Recover failed deliveries since a time (with confirmation): none failed, none queued.
+    b.click("form[aria-label='Recover failed deliveries'] button[type=submit]").await;
+    b.click("dialog[open] button.primary").await;
+    assert!(b.text("form[aria-label='Recover failed deliveries'] p.notice").await.contains("0 queued again"));
     b.shot("11-event-log-filtered").await;
     b.click(&format!("tr[data-id='{delivery_id}'] a")).await;
     b.find("main[data-ready=log] details.attempt[data-attempt='1']").await;

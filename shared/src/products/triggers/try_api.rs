@@ -121,9 +121,10 @@ pub struct ConditionResult {
     #[schema(example = "in")]
     pub operator: String,
     pub value: String,
-    /// What the reference found in the payload (null: missing, which makes the condition false).
-    #[schema(value_type = Option<Object>)]
-    pub found: Option<Value>,
+    /// What the reference found in the payload, as the text the condition compares (a number
+    /// or boolean in its string form); null when it is missing, null, an object or a list,
+    /// which makes the condition false.
+    pub found: Option<String>,
     pub held: bool,
 }
 
@@ -206,7 +207,12 @@ pub async fn try_trigger(
                     .and_then(|v| v.as_str().map(String::from))
                     .unwrap_or_default(),
                 value: c.value.clone(),
-                found: resolve(&payload, &path).cloned(),
+                found: resolve(&payload, &path).and_then(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::Bool(b) => Some(b.to_string()),
+                    _ => None,
+                }),
                 held: alone(&spec, c).matches(&payload),
             }
         })
