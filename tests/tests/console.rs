@@ -187,12 +187,34 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // The whole group: chromedriver and every Chromium process it started.
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.driver.id())]).status();
+        // The whole group: chromedriver and every Chromium process it started, each by its
+        // own (positive) id, so no `kill -<n>` is ever read as "every process".
+        let group = self.driver.id();
+        let members = processes_in_group(group);
+        if !members.is_empty() {
+            let _ = Command::new("kill").arg("-KILL").args(members.iter().map(u32::to_string)).status();
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// The processes whose process group is `pgid` (from /proc; `pgid` itself is chromedriver's
+/// pid, the group's leader).
+fn processes_in_group(pgid: u32) -> Vec<u32> {
+    if pgid <= 1 {
+        return Vec::new();
+    }
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // `pid (comm) state ppid pgrp …`: the fields after the command's closing parenthesis.
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+            rest.split_whitespace().nth(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid)
+        })
+        .collect()
 }
 
 fn free_port() -> u16 {
