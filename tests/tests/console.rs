@@ -166,6 +166,8 @@ async fn the_routes_the_console_adds_to_the_api() {
         ("buckets=x", "buckets:"),
         ("since=2001-01-01T00:00:00Z&until=2000-01-01T00:00:00Z", "since:"),
         ("window=1h", "window:"),
+        ("since=-9223372036854775808", "since:"),
+        ("until=9223372036854775807", "until:"),
     ] {
         let (s, v) = rh.get(&format!("/v1/stats?{q}")).await;
         assert_eq!(s, 422, "{q}: {v}");

@@ -33,6 +33,8 @@ pub const MAX_LATENCY_READS: usize = 500;
 /// Attempt logs read at the same time.
 const CONCURRENT_READS: usize = 16;
 const DAY_MS: i64 = 24 * 3600 * 1000;
+/// 9999-12-31T23:59:59.999Z.
+const MAX_TIME_MS: i64 = 253_402_300_799_999;
 
 /// The window; any other parameter is refused.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -161,8 +163,15 @@ pub async fn get_stats(
     Params(q): Params<StatsQuery>,
 ) -> Result<Json<Stats>, ApiError> {
     let now = app.now_ms();
-    let until = time_param("until", &q.until)?.unwrap_or(now);
-    let since = time_param("since", &q.since)?.unwrap_or(until.saturating_sub(DAY_MS));
+    // 1970 to the year 9999: the arithmetic below and the times shown stay in range.
+    let in_range = |name: &str, t: Option<i64>| match t {
+        Some(ms) if !(0..=MAX_TIME_MS).contains(&ms) => {
+            Err(invalid(format!("{name}: must be between 1970 and the year 9999")))
+        }
+        t => Ok(t),
+    };
+    let until = in_range("until", time_param("until", &q.until)?)?.unwrap_or(now);
+    let since = in_range("since", time_param("since", &q.since)?)?.unwrap_or(until.saturating_sub(DAY_MS).max(0));
     if since >= until {
         return Err(invalid("since: must be before until"));
     }
