@@ -7,6 +7,7 @@ pub mod app;
 pub mod aws;
 #[cfg(feature = "testing")]
 pub mod conformance;
+pub mod console;
 pub mod delivery;
 pub mod destinations;
 pub mod embedded;

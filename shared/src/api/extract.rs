@@ -87,6 +87,24 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// A JSON body that may be left out (an empty body is `None`); otherwise as [`JsonBody`].
+pub struct OptionalJsonBody(pub Option<Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        check_json_content_type(req.headers())?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJsonBody(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| OptionalJsonBody(Some(v)))
+            .map_err(|e| ApiError::bad_request(MALFORMED_JSON, format!("the body is not valid JSON: {e}")))
+    }
+}
+
 /// A body that could not be read (over the size limit, or cut off) as our error shape.
 pub fn body_rejection(r: BytesRejection) -> ApiError {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {

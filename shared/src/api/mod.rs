@@ -32,7 +32,8 @@ pub fn ingest_router(pipeline: Pipeline) -> Router {
     finish(ingest_routes(Router::new()), pipeline)
 }
 
-/// Everything else, for the `api` function (`ANY /v1/{proxy+}`): API Gateway never sends it
+/// Everything else, for the `api` function (`ANY /v1/{proxy+}`, and the console's `GET /console`
+/// and `GET /console/{proxy+}`): API Gateway never sends it
 /// `POST /v1/events` or `/v1/twilio/*`, so it does not link their handlers. Another method on
 /// `/v1/events` still gets [`router`]'s 405.
 pub fn api_router(pipeline: Pipeline) -> Router {
@@ -52,6 +53,7 @@ fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {
         .route("/v1/webhooks/{id}", get(v1::webhooks::get_one).put(v1::webhooks::replace).delete(v1::webhooks::delete))
         .route("/v1/webhooks/{id}/rotate-secret", post(v1::webhooks::rotate_secret))
         .route("/v1/webhooks/{id}/recover", post(v1::deliveries::recover))
+        .route("/v1/webhooks/{id}/test", post(v1::webhooks::send_test))
         .route("/v1/account/signing-secret", get(v1::signing_secret::get_one))
         .route("/v1/account/signing-secret/rotate", post(v1::signing_secret::rotate))
         .route("/v1/sms-senders", get(v1::sms_senders::list).post(v1::sms_senders::create))
@@ -69,9 +71,12 @@ fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {
         .route("/v1/deliveries", get(v1::deliveries::list))
         .route("/v1/deliveries/{id}", get(v1::deliveries::get_one))
         .route("/v1/deliveries/{id}/redeliver", post(v1::deliveries::redeliver))
+        .route("/v1/stats", get(v1::stats::get_stats))
         .route("/v1/admin/tenants", post(v1::admin::create_tenant))
         .route("/v1/admin/clock", post(v1::admin::move_clock))
-        .route("/v1/admin/scheduler/tick", post(v1::admin::scheduler_tick));
+        .route("/v1/admin/scheduler/tick", post(v1::admin::scheduler_tick))
+        // The web UI (not part of the v1 API: static files; every call it makes is the API).
+        .merge(crate::console::routes());
     for product in pipeline.products.iter() {
         router = router.merge(product.routes().with_state(pipeline.app.clone()));
     }

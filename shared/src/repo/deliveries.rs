@@ -71,6 +71,7 @@ pub struct DeliveryFilter {
     pub webhook_id: Option<String>,
     pub trigger_id: Option<String>,
     pub event_id: Option<String>,
+    pub event_type: Option<String>,
     pub status: Option<DeliveryStatus>,
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
@@ -81,6 +82,7 @@ impl DeliveryFilter {
         self.webhook_id.as_ref().is_none_or(|w| d.webhook_id.as_ref() == Some(w))
             && self.trigger_id.as_ref().is_none_or(|t| d.trigger_id.as_ref() == Some(t))
             && self.event_id.as_ref().is_none_or(|e| &d.event_id == e)
+            && self.event_type.as_ref().is_none_or(|t| &d.event_type == t)
             && self.status.is_none_or(|s| d.status == s)
             && self.since_ms.is_none_or(|s| d.created_at_ms >= s)
             && self.until_ms.is_none_or(|u| d.created_at_ms < u)

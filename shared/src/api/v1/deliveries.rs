@@ -1,5 +1,5 @@
 //! `/v1/deliveries`: the event log. Every delivery with every attempt; filters by webhook,
-//! trigger, event, status and time; redelivery.
+//! trigger, event, event type, status and time; redelivery.
 
 use crate::api::extract::{parse, JsonBody, Params, TenantId};
 use crate::api::openapi::Error;
@@ -30,6 +30,9 @@ pub struct ListQuery {
     trigger_id: Option<String>,
     /// Only deliveries of this event.
     event_id: Option<String>,
+    /// Only deliveries of events of this type.
+    #[param(example = "agent.wrap")]
+    event_type: Option<String>,
     status: Option<DeliveryStatus>,
     /// Created at or after this time.
     #[param(value_type = Option<crate::api::openapi::TimeOrMillis>)]
@@ -44,7 +47,7 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-fn time_param(name: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+pub(crate) fn time_param(name: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
     v.as_deref()
         .map(|s| {
             parse_time(s).ok_or_else(|| {
@@ -80,6 +83,7 @@ pub async fn list(
         webhook_id: q.webhook_id,
         trigger_id: q.trigger_id,
         event_id: q.event_id,
+        event_type: q.event_type,
         status: q.status,
         since_ms: time_param("since", &q.since)?,
         until_ms: time_param("until", &q.until)?,

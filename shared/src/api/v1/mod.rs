@@ -6,6 +6,7 @@ pub mod deliveries;
 pub mod events;
 pub mod signing_secret;
 pub mod sms_senders;
+pub mod stats;
 pub mod templates;
 pub mod twilio;
 pub mod webhooks;

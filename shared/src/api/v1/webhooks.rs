@@ -1,7 +1,7 @@
 //! `/v1/webhooks`: endpoints with URL, method, headers, auth, accepted codes, retry policy,
 //! timeout, signing secret and an optional body template. Passwords and secrets are write-only: reads show them masked.
 
-use crate::api::extract::{parse, JsonBody, TenantId};
+use crate::api::extract::{parse, JsonBody, OptionalJsonBody, TenantId};
 use crate::api::openapi::Error;
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
@@ -500,4 +500,85 @@ pub async fn rotate_secret(
     v.signing_secret = Some(fresh);
     v.previous_secret_expires_at = Some(format_time(now + ROTATION_GRACE_MS));
     Ok(Json(v))
+}
+
+/// The event `POST /v1/webhooks/{id}/test` sends; both fields may be left out (or the whole
+/// body).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestEventInput {
+    /// The event type (default `ringhook.test`).
+    #[serde(rename = "type")]
+    #[schema(example = "agent.wrap", pattern = "^[a-z0-9_]+(\\.[a-z0-9_]+)*$")]
+    pub event_type: Option<String>,
+    /// The payload (default: a short message naming the webhook).
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<Value>,
+}
+
+/// The test delivery, queued.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestSent {
+    /// See it in the event log: `GET /v1/deliveries/{deliveryId}`.
+    pub delivery_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: crate::model::DeliveryStatus,
+}
+
+const TEST_EVENT_TYPE: &str = "ringhook.test";
+
+/// Sends a test event to this webhook as a real delivery: queued and sent like any other (the
+/// webhook's method, headers, auth, template, signature and retry policy), logged with every
+/// attempt, and redeliverable. It is not evaluated by any product, so no trigger fires.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", operation_id = "send_test_event",
+    params(("id" = String, Path, description = "The webhook's id")),
+    request_body(content = Option<TestEventInput>, description = "Optional: the event to send"),
+    responses((status = 202, description = "The test delivery, queued", body = TestSent)))]
+pub async fn send_test(
+    State(app): State<Arc<App>>,
+    TenantId(tenant): TenantId,
+    Path(id): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> Result<(StatusCode, Json<TestSent>), ApiError> {
+    let w =
+        webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
+    let input: TestEventInput = match body {
+        None | Some(Value::Null) => TestEventInput { event_type: None, payload: None },
+        Some(b) => parse(b, "invalid test event")?,
+    };
+    let event_type = input.event_type.unwrap_or_else(|| TEST_EVENT_TYPE.to_string());
+    if !crate::model::event::is_valid_event_type(&event_type) {
+        return Err(ApiError::unprocessable(
+            "invalid test event",
+            format!("type: {event_type:?} is not an event type (dot-separated lowercase words, e.g. \"agent.wrap\")"),
+        ));
+    }
+    let now = app.now_ms();
+    let payload = match input.payload {
+        None => serde_json::json!({"message": "A test event from Ringhook", "webhookId": w.value.id,
+                                   "webhookName": w.value.name, "sentAt": format_time(now)}),
+        Some(p @ Value::Object(_)) => p,
+        Some(_) => return Err(ApiError::unprocessable("invalid test event", "payload: must be a JSON object")),
+    };
+    let event = crate::model::Event {
+        id: format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase()),
+        tenant_id: tenant.clone(),
+        event_type,
+        payload: payload.into(),
+        time: format_time(now),
+        received_at_ms: now,
+    };
+    let delivery_id = crate::model::delivery_id(&event, "webhook-test", 0);
+    let target = crate::model::DeliveryTarget::Webhook { webhook_id: w.value.id.clone() };
+    let mut d =
+        crate::model::Delivery::new(&event, delivery_id, target, event.webhook_body(), w.value.retry_policy, now);
+    d.webhook_id = Some(w.value.id.clone());
+    let created = crate::repo::deliveries::create_many(app.store.as_ref(), vec![d.clone()]).await?;
+    crate::pipeline::deliver::enqueue_now(&app, &created).await.map_err(|e| ApiError::unavailable(e.to_string()))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(TestSent { delivery_id: d.id, event_id: event.id, event_type: event.event_type, status: d.status }),
+    ))
 }

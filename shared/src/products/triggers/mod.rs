@@ -10,6 +10,7 @@ mod index;
 pub mod leads;
 pub mod model;
 pub mod store;
+pub mod try_api;
 pub mod validate;
 
 pub use engine::{CompiledTrigger, TriggerSet};
@@ -68,11 +69,13 @@ impl Product for Triggers {
     }
 
     fn routes(&self) -> axum::Router<Arc<App>> {
-        api::routes()
+        api::routes().merge(try_api::routes())
     }
 
     fn openapi(&self) -> utoipa::openapi::OpenApi {
-        <api::Doc as utoipa::OpenApi>::openapi()
+        let mut doc = <api::Doc as utoipa::OpenApi>::openapi();
+        doc.merge(try_api::openapi());
+        doc
     }
 }
 
