@@ -84,6 +84,16 @@ pub async fn post_events(
     Ok((StatusCode::ACCEPTED, Json(EventsAccepted { ids, events: accepted })))
 }
 
+/// 1 to 200 printable ASCII characters, not starting or ending with a space (HTTP would strip
+/// it, so the key would not be the one the client sent); tabs and control characters refused.
+fn is_idempotency_key(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=200).contains(&b.len())
+        && b.iter().all(|c| (b' '..=b'~').contains(c))
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+}
+
 #[cfg(test)]
 mod tests {
     use utoipa::PartialSchema;
@@ -95,14 +105,4 @@ mod tests {
         let documented: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(documented, crate::pipeline::ingest::EVENT_FIELDS);
     }
-}
-
-/// 1 to 200 printable ASCII characters, not starting or ending with a space (HTTP would strip
-/// it, so the key would not be the one the client sent); tabs and control characters refused.
-fn is_idempotency_key(s: &str) -> bool {
-    let b = s.as_bytes();
-    (1..=200).contains(&b.len())
-        && b.iter().all(|c| (b' '..=b'~').contains(c))
-        && b.first() != Some(&b' ')
-        && b.last() != Some(&b' ')
 }
