@@ -64,8 +64,9 @@ def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).replace("-", "_").lower()
 
 
-def body_model(function) -> typing.Any:
-    """The generated model class of `function`'s `body` argument, if it has one."""
+def body_models(function) -> list:
+    """The generated model classes of `function`'s `body` argument (several for a oneOf body,
+    such as one event or a batch), if it has any."""
     try:
         hint = typing.get_type_hints(function).get("body")
         candidates = (hint, *typing.get_args(hint)) if hint is not None else ()
@@ -76,10 +77,19 @@ def body_model(function) -> typing.Any:
         models = importlib.import_module(f"{PACKAGE}.models")
         names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(annotation.annotation)) if annotation else []
         candidates = tuple(getattr(models, n) for n in names if hasattr(models, n))
-    for candidate in candidates:
-        if hasattr(candidate, "from_dict"):
-            return candidate
-    return None
+    return [c for c in candidates if hasattr(c, "from_dict")]
+
+
+def to_model(models: list, body: dict) -> typing.Any:
+    """`body` as the first of `models` it is an instance of (a model's from_dict raises on a
+    missing required field)."""
+    errors = []
+    for model in models:
+        try:
+            return model.from_dict(body)
+        except (KeyError, TypeError, ValueError) as e:
+            errors.append(f"{model.__name__}: {e!r}")
+    raise SystemExit(f"the body is none of the generated models ({'; '.join(errors)}): {body}")
 
 
 class Api:
@@ -119,9 +129,9 @@ class Api:
         kwargs = dict(path_params)
         by_hand = {}
         if body is not None:
-            model = body_model(function)
-            if model is not None:
-                kwargs["body"] = model.from_dict(body)
+            models = body_models(function)
+            if models:
+                kwargs["body"] = to_model(models, body)
             elif "body" in params:
                 kwargs["body"] = body
             else:

@@ -216,6 +216,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// Whether `s` has something in it besides blanks and control characters (the document's
+/// `NonBlank`: regex engines disagree on whether some control characters are blanks, so
+/// neither counts).
+pub fn has_text(s: &str) -> bool {
+    s.chars().any(|c| !c.is_whitespace() && !c.is_control())
+}
+
+/// A one-line text of at most `max` characters that is not blank (the document's `Name`,
+/// `SenderFrom` and `RequiredText`).
+pub fn is_line(s: &str, max: usize) -> bool {
+    s.chars().count() <= max && !s.contains(char::is_control) && has_text(s)
+}
+
 /// A JSON string, number or boolean, kept as its text. The seeds write ids and values as strings;
 /// numbers (`"listId": 445`, `"id": 6281`) are common in hand-written bodies and were always
 /// accepted, so request types take them as the same text.

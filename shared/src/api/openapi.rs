@@ -41,6 +41,98 @@ pub struct Rfc3339(String);
 #[allow(dead_code)]
 pub struct TimeOrMillis(String);
 
+/// A string schema with bounds (derived schemas of newtypes take a pattern only).
+fn bounded_string(
+    description: &str,
+    min: Option<usize>,
+    max: usize,
+    pattern: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .min_length(min)
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+        .into()
+}
+
+/// Not blank, and no control characters anywhere.
+const REQUIRED_TEXT: &str =
+    "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// Document-only string types: each says what the routes that name it accept.
+macro_rules! text_schema {
+    ($(#[$doc:meta])* $name:ident, $description:expr, $min:expr, $max:expr, $pattern:expr) => {
+        $(#[$doc])*
+        #[allow(dead_code)]
+        pub struct $name(String);
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                bounded_string($description, $min, $max, $pattern)
+            }
+        }
+        impl ToSchema for $name {}
+    };
+}
+
+text_schema!(
+    /// Free text (a location's address, ids of the client's own systems).
+    Text,
+    "At most 500 characters, no control characters; blank is the same as absent",
+    None,
+    500,
+    "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+);
+text_schema!(
+    /// A name of at most 200 characters ([`crate::api::extract::is_line`]).
+    Name,
+    "1 to 200 characters, not blank, no control characters",
+    Some(1),
+    200,
+    REQUIRED_TEXT
+);
+text_schema!(
+    /// A From number or sender id as an SMS sender keeps it ([`crate::api::extract::is_line`]).
+    SenderFrom,
+    "1 to 64 characters, not blank, no control characters",
+    Some(1),
+    64,
+    REQUIRED_TEXT
+);
+text_schema!(
+    /// A required text (a name, the id of another resource): as [`Text`], and not blank.
+    RequiredText,
+    "1 to 500 characters, not blank, no control characters",
+    Some(1),
+    500,
+    REQUIRED_TEXT
+);
+
+/// A read's own field (`id`, `createdAt`, …) in a create or replace body: any value, ignored,
+/// so that a read can be edited and sent back.
+#[allow(dead_code)]
+pub struct SentBack;
+
+impl utoipa::PartialSchema for SentBack {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+            .description(Some("A read's own field: may be sent back, and is ignored"))
+            .into()
+    }
+}
+
+impl ToSchema for SentBack {}
+
+/// Text with something in it besides blanks and control characters
+/// ([`crate::api::extract::has_text`]).
+#[derive(ToSchema)]
+#[schema(pattern = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]")]
+#[allow(dead_code)]
+pub struct NonBlank(String);
+
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     /// Always `ok`.

@@ -46,14 +46,22 @@ impl DeliveryStatus {
 /// Where a delivery goes: one of the two kinds of destination, or a URL given inline. Every
 /// delivery becomes one request at send time (`destinations::request`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+// Field renames one by one: utoipa does not read `rename_all_fields`, and the document must
+// name the fields as they are sent.
+#[serde(tag = "kind", rename_all = "camelCase")]
 pub enum DeliveryTarget {
     /// A URL given inline (a trigger action): POST JSON, default settings, the tenant's secret.
     Url { url: String },
     /// An HTTP destination (a webhook), read at send time so edits and secret rotation apply.
-    Webhook { webhook_id: String },
+    Webhook {
+        #[serde(rename = "webhookId")]
+        webhook_id: String,
+    },
     /// An SMS sender (a Twilio account), read at send time; the payload is [`SmsBody`].
-    Sms { sender_id: String },
+    Sms {
+        #[serde(rename = "senderId")]
+        sender_id: String,
+    },
 }
 
 /// The payload of an SMS delivery.

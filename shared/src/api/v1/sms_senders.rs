@@ -2,7 +2,7 @@
 //! optional default From number. Reads show the token masked; a replace may leave it out or
 //! send the mask back to keep it (for the same Account SID).
 
-use crate::api::extract::{parse, parse_object, JsonBody, TenantId};
+use crate::api::extract::{is_line, parse, parse_object, JsonBody, TenantId};
 use crate::api::openapi::Error;
 use crate::app::App;
 use crate::destinations::request::MASK;
@@ -43,7 +43,7 @@ pub fn masked(secret: &str) -> String {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SmsSenderInput {
     /// Defaults to `Twilio` (on a replace, to the current name).
-    #[schema(example = "main", min_length = 1, max_length = 200)]
+    #[schema(example = "main", value_type = Option<crate::api::openapi::Name>)]
     pub name: Option<String>,
     /// The Twilio Account SID.
     #[schema(value_type = String, required = true, pattern = "^AC[0-9a-fA-F]{32}$",
@@ -51,18 +51,42 @@ pub struct SmsSenderInput {
     pub account_sid: Option<String>,
     /// The account's auth token. Write-only: reads show it masked. Required on a create; on a
     /// replace of the same Account SID, leave it out or send the mask back to keep it.
-    #[schema(write_only, min_length = 1, max_length = 256)]
+    #[schema(write_only, min_length = 1, max_length = 256, pattern = "^[!-~]+$")]
     pub auth_token: Option<String>,
     /// The From number (E.164) or sender id when a message names none.
-    #[schema(example = "+15550001111", min_length = 1, max_length = 64)]
+    #[schema(example = "+15550001111", value_type = Option<crate::api::openapi::SenderFrom>)]
     pub from: Option<String>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<serde::de::IgnoredAny>,
 }
+
+/// A create's body, for the document: [`SmsSenderInput`] with `authToken` required and not a
+/// mask (a replace may leave it out, or send the mask back, to keep the stored one).
+#[allow(dead_code)]
+pub struct SmsSenderCreate;
+
+impl utoipa::PartialSchema for SmsSenderCreate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{Schema, Type};
+        use utoipa::openapi::RefOr;
+        let mut schema = <SmsSenderInput as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(o)) = &mut schema {
+            o.required.push("authToken".to_string());
+            if let Some(RefOr::T(Schema::Object(token))) = o.properties.get_mut("authToken") {
+                token.schema_type = Type::String.into();
+                // Not a read's mask (`****` first): there is no stored token to keep.
+                token.pattern = Some("^\\*{0,3}([!-)+-~][!-~]*)?$".to_string());
+            }
+        }
+        schema
+    }
+}
+
+impl ToSchema for SmsSenderCreate {}
 
 /// An SMS sender from fields of a body that names other things too (a callback connection's
 /// inline `accountSid`, `authToken`, `from`), checked as [`SmsSenderInput`].
@@ -103,17 +127,18 @@ fn build(
         (Some(t), _) if !t.is_empty() && t.len() <= MAX_TOKEN_BYTES => t,
         _ => return Err(invalid("authToken: required, the Twilio auth token of the account")),
     };
-    if auth_token.chars().any(char::is_whitespace) {
-        return Err(invalid("authToken: must not contain spaces"));
+    // It goes into an HTTP Basic header: printable ASCII, no spaces (Twilio's are 32 hex digits).
+    if !auth_token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid("authToken: must be printable ASCII without spaces"));
     }
     let name = match input.name {
         None => existing.map(|s| s.name.clone()).unwrap_or_else(|| default_name.to_string()),
-        Some(n) if !n.trim().is_empty() && n.len() <= 200 => n.trim().to_string(),
+        Some(n) if is_line(&n, 200) => n.trim().to_string(),
         Some(_) => return Err(invalid("name: must be a non-empty string")),
     };
     let from = match input.from {
         None => None,
-        Some(f) if !f.trim().is_empty() && f.len() <= 64 && !f.contains(char::is_control) => Some(f.trim().to_string()),
+        Some(f) if is_line(&f, 64) => Some(f.trim().to_string()),
         Some(_) => return Err(invalid("from: must be a phone number (E.164) or a sender id")),
     };
     let now = format_time(app.now_ms());
@@ -177,7 +202,7 @@ pub struct SmsSenderList {
 }
 
 #[utoipa::path(post, path = "/v1/sms-senders", tag = "sms senders", operation_id = "create_sms_sender",
-    request_body = SmsSenderInput,
+    request_body = SmsSenderCreate,
     responses((status = 201, description = "Created; the token is masked from now on", body = SmsSenderView)))]
 pub async fn create(
     State(app): State<Arc<App>>,

@@ -43,9 +43,10 @@ const MAX_TIME_MS: i64 = 253_402_300_799_999;
 pub struct StatsQuery {
     /// Deliveries created at or after: an RFC 3339 time or milliseconds since 1970 (default:
     /// 24 hours ago).
-    #[param(example = "2024-10-16T15:47:15Z")]
+    #[param(value_type = Option<crate::api::openapi::TimeOrMillis>, example = "2024-10-16T15:47:15Z")]
     since: Option<String>,
     /// … and before (default: now).
+    #[param(value_type = Option<crate::api::openapi::TimeOrMillis>)]
     until: Option<String>,
     /// How many equal time buckets `series` has, 1 to 96 (default 24).
     #[param(minimum = 1, maximum = 96)]

@@ -50,17 +50,17 @@ pub struct TemplateInput {
     /// replaces it.
     #[schema(value_type = Option<HashMap<String, String>>, example = json!({"first": "ani_first_name"}))]
     pub mapping: Option<Map<String, Value>>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub content_type: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<Vec<String>>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub fields: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<Vec<String>>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub tokens: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<serde::de::IgnoredAny>,
 }
 
@@ -247,9 +247,27 @@ pub async fn delete(
 #[serde(deny_unknown_fields)]
 pub struct PreviewInput {
     /// Token → value, used instead of the catalogue's example; `null` for a call without it.
-    #[schema(value_type = Option<Object>, example = json!({"ani_first_name": "Nancy", "ani": null}))]
+    #[schema(value_type = Option<PreviewValues>, example = json!({"ani_first_name": "Nancy", "ani": null}))]
     pub values: Option<Map<String, Value>>,
 }
+
+/// Preview values, for the document: an object whose names are tokens a template may place
+/// (`%` around them optional), each with any value.
+#[allow(dead_code)]
+pub struct PreviewValues;
+
+impl utoipa::PartialSchema for PreviewValues {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let names: Vec<&str> =
+            tokens::TOKENS.iter().filter(|t| tokens::placeable(t.name).is_ok()).map(|t| t.name).collect();
+        let property_names =
+            ObjectBuilder::new().schema_type(Type::String).pattern(Some(format!("^%*({})%*$", names.join("|"))));
+        ObjectBuilder::new().schema_type(Type::Object).property_names(Some(property_names)).into()
+    }
+}
+
+impl ToSchema for PreviewValues {}
 
 /// A rendered body, as a webhook using the template would send it.
 #[derive(Serialize, ToSchema)]

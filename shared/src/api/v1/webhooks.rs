@@ -1,7 +1,7 @@
 //! `/v1/webhooks`: endpoints with URL, method, headers, auth, accepted codes, retry policy,
 //! timeout, signing secret and an optional body template. Passwords and secrets are write-only: reads show them masked.
 
-use crate::api::extract::{parse, JsonBody, OptionalJsonBody, TenantId};
+use crate::api::extract::{parse, parse_object, JsonBody, OptionalJsonBody, TenantId};
 use crate::api::openapi::Error;
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
@@ -139,7 +139,7 @@ pub struct WebhookInput {
     #[schema(example = "https://hooks.example.com/ringhook", pattern = "^https?://")]
     pub url: String,
     /// Defaults to the URL.
-    #[schema(example = "CRM", pattern = "\\S")]
+    #[schema(example = "CRM", value_type = Option<crate::api::openapi::NonBlank>)]
     pub name: Option<String>,
     /// `POST` (the default) or `PUT`; lower case is accepted.
     pub method: Option<HttpMethod>,
@@ -161,13 +161,13 @@ pub struct WebhookInput {
     pub secret: Option<String>,
     /// A body template (`/v1/templates`) to render instead of the data as JSON.
     pub template_id: Option<String>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<serde::de::IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub signing_secret: Option<serde::de::IgnoredAny>,
 }
 
@@ -216,7 +216,7 @@ pub fn parse_input(app: &App, body: Value, existing: Option<&Webhook>) -> Result
     })?;
     let url = input.url;
     let name = match input.name {
-        Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+        Some(n) if crate::api::extract::has_text(&n) => n.trim().to_string(),
         None => url.clone(),
         Some(_) => return Err(invalid("name: must be a non-empty string")),
     };
@@ -509,7 +509,7 @@ pub async fn rotate_secret(
 pub struct TestEventInput {
     /// The event type (default `ringhook.test`).
     #[serde(rename = "type")]
-    #[schema(example = "agent.wrap", pattern = "^[a-z0-9_]+(\\.[a-z0-9_]+)*$")]
+    #[schema(example = "agent.wrap", max_length = 128, pattern = "^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)+$")]
     pub event_type: Option<String>,
     /// The payload (default: a short message naming the webhook).
     #[schema(value_type = Option<Object>)]
@@ -546,7 +546,7 @@ pub async fn send_test(
         webhooks::find(app.store.as_ref(), &tenant, &id).await?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
     let input: TestEventInput = match body {
         None | Some(Value::Null) => TestEventInput { event_type: None, payload: None },
-        Some(b) => parse(b, "invalid test event")?,
+        Some(b) => parse_object(b, "invalid test event", "a test event")?,
     };
     let event_type = input.event_type.unwrap_or_else(|| TEST_EVENT_TYPE.to_string());
     if !crate::model::event::is_valid_event_type(&event_type) {

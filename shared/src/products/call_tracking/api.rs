@@ -53,9 +53,12 @@ pub struct Base {
 fn text(f: &str, v: Option<String>) -> Result<Option<String>, String> {
     match v {
         None => Ok(None),
+        // Control characters first: a blank of newlines is refused like any other.
+        Some(s) if s.chars().count() > 500 || s.contains(char::is_control) => {
+            Err(format!("{f}: must be a string of at most 500 characters, without control characters"))
+        }
         Some(s) if s.trim().is_empty() => Ok(None),
-        Some(s) if s.chars().count() <= 500 && !s.contains(char::is_control) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(format!("{f}: must be a string of at most 500 characters")),
+        Some(s) => Ok(Some(s.trim().to_string())),
     }
 }
 
@@ -70,9 +73,9 @@ fn strings(f: &str, v: Option<Vec<String>>) -> Result<Vec<String>, String> {
     }
     v.into_iter()
         .enumerate()
-        .map(|(i, s)| match s.trim() {
-            t if !t.is_empty() && t.len() <= 500 => Ok(t.to_string()),
-            _ => Err(format!("{f}[{i}]: must be a non-empty string")),
+        .map(|(i, s)| match text(&format!("{f}[{i}]"), Some(s))? {
+            Some(t) => Ok(t),
+            None => Err(format!("{f}[{i}]: must be a non-empty string")),
         })
         .collect()
 }
@@ -92,7 +95,7 @@ async fn location_of(app: &App, tenant: &str, v: Option<String>) -> Result<Strin
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebhookUseInput {
     /// A webhook of `/v1/webhooks`; its template (if any) must be one the location may use.
-    #[schema(value_type = String, required = true, example = "wh_01hx5v3k9a7m2n4p6q8r0s2t4v")]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true, example = "wh_01hx5v3k9a7m2n4p6q8r0s2t4v")]
     pub webhook_id: Option<String>,
     /// Required on campaigns and DNI campaigns; a call treatment option's default is `end`.
     pub send_at: Option<SendAt>,
@@ -148,25 +151,33 @@ async fn webhook_uses(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LocationInput {
-    #[schema(value_type = String, required = true, example = "Auto ID")]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true, example = "Auto ID")]
     pub name: Option<String>,
-    #[schema(example = "157 Main Street")]
+    #[schema(value_type = Option<crate::api::openapi::Text>, example = "157 Main Street")]
     pub address_line1: Option<String>,
+    #[schema(value_type = Option<crate::api::openapi::Text>)]
     pub address_line2: Option<String>,
+    #[schema(value_type = Option<crate::api::openapi::Text>)]
     pub city: Option<String>,
+    #[schema(value_type = Option<crate::api::openapi::Text>)]
     pub zip: Option<String>,
+    #[schema(value_type = Option<crate::api::openapi::Text>)]
     pub state: Option<String>,
     /// The client's own account number (`%account_id%`).
+    #[schema(value_type = Option<crate::api::openapi::Text>)]
     pub account_id: Option<String>,
     /// The client's own location id (`%location_id%`; `id` is Ringhook's).
+    #[schema(value_type = Option<crate::api::openapi::Text>)]
     pub client_location_id: Option<String>,
+    #[schema(value_type = Option<crate::api::openapi::Text>)]
     pub site_id: Option<String>,
+    #[schema(value_type = Option<crate::api::openapi::Text>)]
     pub domain_id: Option<String>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<IgnoredAny>,
 }
 
@@ -216,22 +227,22 @@ impl Resource for Location {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CampaignInput {
-    #[schema(value_type = String, required = true, example = "Sales Campaign")]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true, example = "Sales Campaign")]
     pub name: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true)]
     pub location_id: Option<String>,
     /// Each names this campaign only; compared by their digits.
-    #[schema(example = json!(["(777) 483-9229"]))]
+    #[schema(value_type = Option<Vec<crate::api::openapi::RequiredText>>, example = json!(["(777) 483-9229"]))]
     pub tracking_numbers: Option<Vec<String>>,
     /// Names to strings or numbers (`%tags%` when the call carries none).
-    #[schema(value_type = Option<Object>, example = json!({"Region": "south"}))]
+    #[schema(value_type = Option<HashMap<String, TagValue>>, example = json!({"Region": "south"}))]
     pub tags: Option<Map<String, Value>>,
     pub webhooks: Option<Vec<WebhookUseInput>>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<IgnoredAny>,
 }
 
@@ -284,19 +295,19 @@ impl Resource for Campaign {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DniCampaignInput {
-    #[schema(value_type = String, required = true, example = "Website")]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true, example = "Website")]
     pub name: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true)]
     pub location_id: Option<String>,
     /// Compared without scheme, `www.`, path and case.
-    #[schema(example = json!(["example.com"]))]
+    #[schema(value_type = Option<Vec<crate::api::openapi::RequiredText>>, example = json!(["example.com"]))]
     pub domains: Option<Vec<String>>,
     pub webhooks: Option<Vec<WebhookUseInput>>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<IgnoredAny>,
 }
 
@@ -319,18 +330,18 @@ impl Resource for DniCampaign {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CallTreatmentInput {
-    #[schema(value_type = String, required = true, example = "IVR")]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true, example = "IVR")]
     pub name: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true)]
     pub location_id: Option<String>,
     /// 1 to 20 options, keys and names distinct.
     #[schema(value_type = Vec<TreatmentOptionInput>, required = true, min_items = 1, max_items = 20)]
     pub options: Option<Vec<TreatmentOptionInput>>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<IgnoredAny>,
 }
 
@@ -340,17 +351,26 @@ pub struct CallTreatmentInput {
 pub struct TreatmentOptionInput {
     #[schema(value_type = OptionKey, required = true)]
     pub key: Option<OptionKey>,
-    #[schema(value_type = String, required = true, example = "Sales")]
+    #[schema(value_type = crate::api::openapi::RequiredText, required = true, example = "Sales")]
     pub name: Option<String>,
     /// Sent at the call's end unless `sendAt` says otherwise (the caller chooses during it).
     pub webhooks: Option<Vec<WebhookUseInput>>,
+}
+
+/// A tag's value, for the document: a string or a number.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TagValue {
+    Text(String),
+    Number(f64),
 }
 
 /// What the caller presses: a string or a number (kept as its text).
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged, expecting = "a string or a number")]
 pub enum OptionKey {
-    #[schema(example = "1")]
+    #[schema(value_type = crate::api::openapi::RequiredText, example = "1")]
     Text(String),
     #[schema(value_type = f64)]
     Number(serde_json::Number),

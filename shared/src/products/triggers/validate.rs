@@ -48,11 +48,11 @@ pub struct TriggerInput {
     pub conditions: Option<Vec<ConditionInput>>,
     #[schema(value_type = Vec<ActionInput>, min_items = 1)]
     pub actions: Option<Vec<ActionInput>>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<IgnoredAny>,
 }
 
@@ -125,7 +125,7 @@ pub struct WebhookParameters {
     #[schema(pattern = "^https?://", example = "https://hooks.example.com/agent-wrap")]
     pub url: Option<String>,
     /// A webhook of `/v1/webhooks` (its own retry policy, headers and signature apply).
-    #[schema(example = "wh_01hx5v3k9a7m2n4p6q8r0s2t4v")]
+    #[schema(example = "wh_01hx5v3k9a7m2n4p6q8r0s2t4v", value_type = Option<crate::api::openapi::NonBlank>)]
     pub webhook_id: Option<String>,
 }
 
@@ -135,12 +135,30 @@ pub struct WebhookParameters {
 pub struct LeadUpdateListParameters {
     /// The list's id.
     #[serde(rename = "listId")]
-    #[schema(value_type = Option<Scalar>, example = "445")]
-    pub list_id: Option<Scalar>,
+    #[schema(example = "445")]
+    pub list_id: Option<ListId>,
     /// The seed's other spelling of `listId`.
     #[serde(rename = "lead.listId")]
-    #[schema(value_type = Option<Scalar>)]
-    pub lead_list_id: Option<Scalar>,
+    pub lead_list_id: Option<ListId>,
+}
+
+/// A list's id: text that is not blank, or a number (kept as its text).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged, expecting = "a string or a number")]
+pub enum ListId {
+    #[schema(value_type = crate::api::openapi::NonBlank)]
+    Text(String),
+    #[schema(value_type = f64)]
+    Number(serde_json::Number),
+}
+
+impl ListId {
+    fn into_text(self) -> String {
+        match self {
+            Self::Text(s) => s,
+            Self::Number(n) => n.to_string(),
+        }
+    }
 }
 
 /// The seed's error name for a problem at `path` (`actions[0].parameters.url`, ...).
@@ -264,7 +282,7 @@ fn action(a: ActionInput, i: usize) -> Result<Action, TriggerError> {
     let text = |key: &str, v: Option<String>| -> Result<Option<String>, TriggerError> {
         match v {
             None => Ok(None),
-            Some(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+            Some(s) if crate::api::extract::has_text(&s) => Ok(Some(s.trim().to_string())),
             Some(_) => Err(err(INVALID_PARAMETERS, format!("{at}.{key}: must be a non-empty string"))),
         }
     };
@@ -287,9 +305,9 @@ fn action(a: ActionInput, i: usize) -> Result<Action, TriggerError> {
         ActionName::LeadUpdateList => {
             let p: LeadUpdateListParameters = read(params, &at)?;
             // The seed writes both "listId" and "lead.listId"; both mean the same.
-            let list_id = match text("listId", p.list_id.map(|s| s.0))? {
+            let list_id = match text("listId", p.list_id.map(ListId::into_text))? {
                 Some(l) => l,
-                None => text("lead.listId", p.lead_list_id.map(|s| s.0))?.ok_or_else(|| {
+                None => text("lead.listId", p.lead_list_id.map(ListId::into_text))?.ok_or_else(|| {
                     err(INVALID_PARAMETERS, format!("{at}.listId: required, the id of the list to move the lead to"))
                 })?,
             };

@@ -58,12 +58,12 @@ pub struct CallTargetInput {
     /// Your own id (the contact center's call target id): 1 to 64 letters, digits, '-', '_' or
     /// '.'. Generated when left out; on a PUT, the path's (a different one is refused).
     #[schema(example = "6281")]
-    pub id: Option<Scalar>,
+    pub id: Option<CallTargetId>,
     #[schema(value_type = String, min_length = 1, max_length = 200, example = "Sales")]
     pub name: Option<String>,
     /// The From number of SMS and the `fromAddress` of webhooks: E.164, a short code (3 to 8
     /// digits) or an alphanumeric sender id (at most 11 characters).
-    #[schema(value_type = String, example = "+18505554321")]
+    #[schema(value_type = FromNumber, example = "+18505554321")]
     pub handle: Option<String>,
     pub messages: Option<MessagesInput>,
     /// Custom dynamic text replacements: `{name}` in a message becomes the value. A name is a
@@ -73,13 +73,59 @@ pub struct CallTargetInput {
     /// Items such as `asap_reminder_notification_enabled` (`"true"`/`"false"`) and
     /// `asap_reminder_notification_text` (the ASAP reminder's message); keys are unique.
     pub metadata: Option<Vec<MetadataInput>>,
-    #[schema(read_only, value_type = Option<bool>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub asap_reminder_enabled: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<IgnoredAny>,
 }
+
+/// A caller-chosen id: a string of 1 to 64 letters, digits, '-', '_' or '.', or a number (kept as
+/// its text).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged, expecting = "a string or a number")]
+pub enum CallTargetId {
+    #[schema(value_type = IdText)]
+    Text(String),
+    #[schema(value_type = f64)]
+    Number(serde_json::Number),
+}
+
+impl CallTargetId {
+    fn into_text(self) -> String {
+        match self {
+            Self::Text(s) => s,
+            Self::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// A caller-chosen id as text.
+#[derive(ToSchema)]
+#[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+#[allow(dead_code)]
+pub struct IdText(String);
+
+/// The From number, for the document: E.164, a short code, or an alphanumeric sender id (at
+/// least one letter, so it cannot be read as a number).
+#[allow(dead_code)]
+pub struct FromNumber(String);
+
+impl utoipa::PartialSchema for FromNumber {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Type};
+        let pattern = |p: &str| ObjectBuilder::new().schema_type(Type::String).pattern(Some(p)).build();
+        AnyOfBuilder::new()
+            .item(pattern("^\\+[0-9]{2,15}$"))
+            .item(pattern("^[0-9]{3,8}$"))
+            .item(AllOfBuilder::new().item(pattern("^[A-Za-z0-9 ]{1,11}$")).item(pattern("[A-Za-z]")))
+            .description(Some("E.164 (\"+18505554321\"), a short code (3 to 8 digits) or an alphanumeric sender id"))
+            .into()
+    }
+}
+
+impl ToSchema for FromNumber {}
 
 /// Message text per notification kind, with `{placeholder}`s (built in, or the call target's
 /// replacements); at most 1600 characters. The ASAP reminder's text is the metadata item
@@ -104,6 +150,7 @@ pub struct MetadataInput {
     pub value: Option<Scalar>,
     /// Defaults to "SIP Header".
     #[serde(rename = "type")]
+    #[schema(value_type = Option<crate::api::openapi::NonBlank>)]
     pub item_type: Option<String>,
 }
 
@@ -126,7 +173,8 @@ fn parse_input(
     let id = match (input.id, path_id) {
         (None, Some(p)) => p.to_string(),
         (None, None) => format!("ct_{}", ulid::Ulid::new().to_string().to_lowercase()),
-        (Some(Scalar(id)), p) => {
+        (Some(id), p) => {
+            let id = id.into_text();
             if !valid_id(&id) {
                 return Err(invalid("id: 1 to 64 letters, digits, '-', '_' or '.' (a string or a number)"));
             }
@@ -141,7 +189,8 @@ fn parse_input(
         _ => return Err(invalid("name: required, a non-empty string (at most 200 characters)")),
     };
     let handle = match input.handle {
-        Some(h) if valid_handle(h.trim()) => h.trim().to_string(),
+        // Not trimmed: the document's pattern is the rule, exactly.
+        Some(h) if valid_handle(&h) => h,
         Some(h) => {
             return Err(invalid(format!(
                 "handle: {h:?} is not a From number: use E.164 (\"+18505554321\"), a short code, or an alphanumeric sender id"
@@ -195,7 +244,7 @@ fn parse_input(
         let value = m.value.ok_or_else(|| invalid(format!("metadata[{i}].value: required, a string")))?.0;
         let item_type = match m.item_type {
             None => "SIP Header".to_string(),
-            Some(t) if !t.trim().is_empty() => t.trim().to_string(),
+            Some(t) if crate::api::extract::has_text(&t) => t.trim().to_string(),
             Some(_) => return Err(invalid(format!("metadata[{i}].type: must be a non-empty string"))),
         };
         if key == ASAP_ENABLED_KEY && !["true", "false"].contains(&value.trim().to_ascii_lowercase().as_str()) {

@@ -103,16 +103,16 @@ pub struct ConnectionInput {
     pub account_sid: Option<String>,
     /// Twilio channel, inline: write-only. Leave it out, or send a read's masked value back,
     /// to keep the stored token (for the same Account SID).
-    #[schema(write_only)]
+    #[schema(write_only, min_length = 1, max_length = 256, pattern = "^[!-~]+$")]
     pub auth_token: Option<String>,
     /// Twilio channel, inline: the sender's default From (the call target's handle is used
     /// when it has one).
     pub from: Option<String>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub id: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<IgnoredAny>,
-    #[schema(read_only, value_type = Option<String>)]
+    #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub updated_at: Option<IgnoredAny>,
 }
 

@@ -42,9 +42,9 @@ const FUZZ_EXCLUSIONS: &[(&str, &str)] = &[
 ];
 
 /// Test cases per operation and phase: small enough for the run to stay within 3 minutes on the
-/// project's 2-core machine, with the other tests of this file beside it. (Against a document
-/// without request schemas the run takes 20-35 s: most operations have little to vary. Measure
-/// again when the schemas come: each one multiplies what the coverage and fuzzing phases send.)
+/// project's 2-core machine, with the other tests of this file beside it. (With every request
+/// body typed, the run sends about 4,700 requests in 50-60 s; a seeded run of 60 examples,
+/// about 6,500 in two minutes, found nothing more.)
 const FUZZ_MAX_EXAMPLES: u32 = 20;
 /// Each request's limit (seconds); the whole run's below.
 const FUZZ_REQUEST_TIMEOUT_SECS: u32 = 10;
