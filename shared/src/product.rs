@@ -9,8 +9,9 @@
 //! line in `products::registry`.
 
 use crate::app::App;
+use crate::destinations::sms_status::SmsStatus;
 use crate::error::PipelineError;
-use crate::model::{Delivery, Event};
+use crate::model::{Attempt, Delivery, Event};
 use crate::ports::{BusEvent, Item, StoreError};
 use async_trait::async_trait;
 use axum::Router;
@@ -76,6 +77,26 @@ pub trait Product: Send + Sync + 'static {
     /// unclaimed, to be tried again.
     async fn check_send(&self, _app: &App, _delivery: &Delivery) -> Result<Option<String>, StoreError> {
         Ok(None)
+    }
+
+    /// An attempt of a delivery this product made was made and logged (sent, refused or
+    /// failed): e.g. an SMS product records Twilio's answer on its own record. Best effort: the
+    /// attempt already happened, so an error here is logged, never a reason to send again.
+    async fn on_attempt(&self, _app: &App, _delivery: &Delivery, _attempt: &Attempt) -> Result<(), PipelineError> {
+        Ok(())
+    }
+
+    /// Twilio reported a status for an SMS of a delivery this product made (a signed status
+    /// callback, already recorded on the attempt; `status` is the attempt's furthest status).
+    /// Returns the deliveries and bus events it causes (e.g. a delivery-status webhook), which
+    /// the caller creates and queues. Must be idempotent: Twilio repeats callbacks.
+    async fn on_sms_status(
+        &self,
+        _app: &App,
+        _delivery: &Delivery,
+        _status: &SmsStatus,
+    ) -> Result<Effects, PipelineError> {
+        Ok(Effects::default())
     }
 
     /// The API routes the product adds (merged into the one router).
@@ -178,12 +199,21 @@ pub mod stage {
         };
     }
 
+    // Twilio's status callbacks arrive at the ingest function (`/v1/twilio/*`).
     view!(Ingest, Ingesting, {
         fn handles(&self, event_type: &str) -> bool {
             self.0.handles(event_type)
         }
         fn validate(&self, event_type: &str, payload: &Value) -> Result<(), String> {
             self.0.validate(event_type, payload)
+        }
+        async fn on_sms_status(
+            &self,
+            app: &App,
+            delivery: &Delivery,
+            status: &SmsStatus,
+        ) -> Result<Effects, PipelineError> {
+            self.0.on_sms_status(app, delivery, status).await
         }
     });
 
@@ -202,6 +232,9 @@ pub mod stage {
         }
         async fn check_send(&self, app: &App, delivery: &Delivery) -> Result<Option<String>, StoreError> {
             self.0.check_send(app, delivery).await
+        }
+        async fn on_attempt(&self, app: &App, delivery: &Delivery, attempt: &Attempt) -> Result<(), PipelineError> {
+            self.0.on_attempt(app, delivery, attempt).await
         }
     });
 

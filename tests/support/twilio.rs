@@ -3,7 +3,8 @@
 //! account's SID and auth token, the form fields `To`, `From`, `Body`), answers like Twilio
 //! (201 with a message resource, or Twilio's JSON error), and can then send the message's
 //! status callbacks to its `StatusCallback` URL, signed with `X-Twilio-Signature` as Twilio
-//! signs them.
+//! signs them. `GET …/Messages/{MessageSid}.json` answers the message resource with the status
+//! its callbacks last reported, as Twilio's Message resource does.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -30,6 +31,9 @@ pub struct SentMessage {
     /// Every form field as sent.
     pub params: Vec<(String, String)>,
     pub at: Instant,
+    /// The last status reported for it (`queued` until a callback is sent).
+    pub status: String,
+    pub error_code: Option<String>,
 }
 
 /// Any request, accepted or not, with Twilio's answer.
@@ -52,6 +56,8 @@ struct Shared {
     requests: Vec<TwilioRequest>,
     /// Status codes to answer the next valid requests with (e.g. 500), in order.
     failures: VecDeque<u16>,
+    /// Recipients Twilio refuses: To → (HTTP status, Twilio error code, message).
+    refused: HashMap<String, (u16, u32, String)>,
     counter: u64,
 }
 
@@ -106,6 +112,22 @@ impl TwilioServer {
     /// The next valid requests are answered with these statuses (Twilio error bodies).
     pub fn fail_next(&self, statuses: impl IntoIterator<Item = u16>) {
         self.shared.lock().unwrap().failures.extend(statuses);
+    }
+
+    /// Every message to `to` is refused as Twilio refuses it: e.g. 400 with code 21610
+    /// ("Attempt to send to unsubscribed recipient") or 21211 (invalid 'To' number).
+    pub fn refuse_to(&self, to: &str, status: u16, code: u32, message: &str) {
+        self.shared.lock().unwrap().refused.insert(to.to_string(), (status, code, message.to_string()));
+    }
+
+    /// Sets a message's status as its Message resource shows it, without a callback (a
+    /// callback that was lost).
+    pub fn set_status(&self, sid: &str, status: &str, error_code: Option<&str>) {
+        let mut s = self.shared.lock().unwrap();
+        if let Some(m) = s.messages.iter_mut().find(|m| m.sid == sid) {
+            m.status = status.to_string();
+            m.error_code = error_code.map(str::to_string);
+        }
     }
 
     pub fn messages(&self) -> Vec<SentMessage> {
@@ -166,6 +188,7 @@ impl TwilioServer {
 
     /// Sends a status callback for `m` to its StatusCallback URL, signed like Twilio does.
     pub async fn send_status(&self, m: &SentMessage, status: &str, error_code: Option<&str>) -> (u16, String) {
+        self.set_status(&m.sid, status, error_code);
         let url = m.status_callback.clone().expect("the message has a StatusCallback");
         let token = self.shared.lock().unwrap().accounts[&m.account_sid].clone();
         let params = self.status_params(m, status, error_code);
@@ -194,11 +217,13 @@ impl Drop for TwilioServer {
 fn answer(shared: &mut Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> (u16, Value) {
     let path = uri.path();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let sid = match parts.as_slice() {
-        ["2010-04-01", "Accounts", sid, "Messages.json"] => *sid,
+    let (sid, message) = match parts.as_slice() {
+        ["2010-04-01", "Accounts", sid, "Messages.json"] => (*sid, None),
+        ["2010-04-01", "Accounts", sid, "Messages", m] if m.ends_with(".json") => (*sid, m.strip_suffix(".json")),
         _ => return error(404, 20404, &format!("The requested resource {path} was not found")),
     };
-    if method != Method::POST {
+    let allowed = if message.is_some() { Method::GET } else { Method::POST };
+    if method != allowed {
         return error(405, 20004, "Method not allowed");
     }
     // Basic auth: the AccountSid in the path, with its auth token.
@@ -214,6 +239,12 @@ fn answer(shared: &mut Shared, method: &Method, uri: &Uri, headers: &HeaderMap, 
     };
     if !authenticated {
         return error(401, 20003, "Authenticate");
+    }
+    if let Some(msg_sid) = message {
+        return match shared.messages.iter().find(|m| m.sid == msg_sid && m.account_sid == sid) {
+            Some(m) => (200, resource(m)),
+            None => error(404, 20404, &format!("The requested resource {path} was not found")),
+        };
     }
     let is_form = headers
         .get("content-type")
@@ -234,6 +265,9 @@ fn answer(shared: &mut Shared, method: &Method, uri: &Uri, headers: &HeaderMap, 
     if let Some(status) = shared.failures.pop_front() {
         return error(status, 20500, "Internal Server Error");
     }
+    if let Some((status, code, message)) = shared.refused.get(&to) {
+        return error(*status, *code, message);
+    }
     shared.counter += 1;
     let digest = Sha256::digest(format!("{sid}:{}:{to}:{text}", shared.counter).as_bytes());
     let msg_sid = format!("SM{}", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>());
@@ -246,20 +280,27 @@ fn answer(shared: &mut Shared, method: &Method, uri: &Uri, headers: &HeaderMap, 
         status_callback: get("StatusCallback"),
         params: params.clone(),
         at: Instant::now(),
+        status: "queued".to_string(),
+        error_code: None,
     };
+    let answer = resource(&m);
     shared.messages.push(m);
+    (201, answer)
+}
+
+/// A message resource as Twilio's API shows it.
+fn resource(m: &SentMessage) -> Value {
     let now = "Wed, 16 Oct 2024 15:47:15 +0000";
-    (
-        201,
-        json!({
-            "account_sid": sid, "api_version": "2010-04-01", "body": text, "date_created": now, "date_sent": null,
-            "date_updated": now, "direction": "outbound-api", "error_code": null, "error_message": null, "from": from,
-            "messaging_service_sid": null, "num_media": "0", "num_segments": "1", "price": null, "price_unit": "USD",
-            "sid": msg_sid, "status": "queued",
-            "subresource_uris": {"media": format!("/2010-04-01/Accounts/{sid}/Messages/{msg_sid}/Media.json")},
-            "to": to, "uri": format!("/2010-04-01/Accounts/{sid}/Messages/{msg_sid}.json")
-        }),
-    )
+    let (sid, msg_sid) = (&m.account_sid, &m.sid);
+    let code: Option<u32> = m.error_code.as_deref().and_then(|c| c.parse().ok());
+    json!({
+        "account_sid": sid, "api_version": "2010-04-01", "body": m.body, "date_created": now, "date_sent": null,
+        "date_updated": now, "direction": "outbound-api", "error_code": code, "error_message": null, "from": m.from,
+        "messaging_service_sid": null, "num_media": "0", "num_segments": "1", "price": null, "price_unit": "USD",
+        "sid": msg_sid, "status": m.status,
+        "subresource_uris": {"media": format!("/2010-04-01/Accounts/{sid}/Messages/{msg_sid}/Media.json")},
+        "to": m.to, "uri": format!("/2010-04-01/Accounts/{sid}/Messages/{msg_sid}.json")
+    })
 }
 
 async fn handle(

@@ -10,6 +10,11 @@ pub fn messages_url(base: &str, account_sid: &str) -> String {
     format!("{}/2010-04-01/Accounts/{account_sid}/Messages.json", base.trim_end_matches('/'))
 }
 
+/// `GET {base}/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json`: one message.
+pub fn message_url(base: &str, account_sid: &str, message_sid: &str) -> String {
+    format!("{}/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}.json", base.trim_end_matches('/'))
+}
+
 /// A Twilio Account SID: `AC` and 32 hex digits.
 pub fn is_account_sid(s: &str) -> bool {
     s.len() == 34 && s.starts_with("AC") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())

@@ -11,7 +11,8 @@ pub mod scheduler;
 pub use crate::error::PipelineError;
 
 use crate::app::App;
-use crate::product::Products;
+use crate::product::{Effects, Products};
+use crate::repo::deliveries;
 use std::sync::Arc;
 
 /// The application context with the products plugged in: what the pipeline stages and the
@@ -40,4 +41,14 @@ impl axum::extract::FromRef<Pipeline> for Arc<App> {
     fn from_ref(p: &Pipeline) -> Arc<App> {
         p.app.clone()
     }
+}
+
+/// Creates and queues a product's deliveries and publishes its bus events, outside evaluation
+/// (e.g. what a Twilio status callback causes). Deliveries have deterministic ids, so doing this
+/// again for the same cause creates nothing new; a copy queued twice is sent once.
+pub async fn apply(app: &App, effects: Effects) -> Result<(), PipelineError> {
+    let created = deliveries::create_many(app.store.as_ref(), effects.deliveries).await?;
+    deliver::enqueue_now(app, &created).await?;
+    app.bus.publish(effects.bus_events).await?;
+    Ok(())
 }

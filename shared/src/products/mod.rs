@@ -3,6 +3,7 @@
 
 pub mod call_tracking;
 pub mod callbacks;
+pub mod sms;
 pub mod triggers;
 
 use crate::product::stage::{All, Stage};
@@ -15,6 +16,7 @@ pub fn registry<S: Stage>() -> Products {
         S::wrap(triggers::Triggers::default()),
         S::wrap(callbacks::Callbacks),
         S::wrap(call_tracking::CallTracking),
+        S::wrap(sms::Sms),
     ])
 }
 

@@ -17,6 +17,10 @@
 //! | sms sender      | `{tenant}#SMSSENDER`            | `{id}`          |
 //! | sms status      | `{tenant}#SMS`                  | `{delivery}#{attempt:05}` |
 //! | signing secret  | `{tenant}#SECRET`               | `SIGNING`       |
+//! | account (SMS)   | `{tenant}#ACCOUNT`              | `SMS`           |
+//! | flow            | `{tenant}#FLOW`                 | `{id:010}`      |
+//! | SMS record      | `{tenant}#SMSRECORD`            | `{uuid v7}` (due-indexed until final, for the 12 h lookup) |
+//! | contact         | `{tenant}#CONTACT`              | `{phone number}`|
 
 pub fn tenant(t: &str) -> (String, &'static str) {
     (format!("TENANT#{t}"), "TENANT")
@@ -87,4 +91,22 @@ pub fn dni_campaigns(t: &str) -> String {
 }
 pub fn call_treatments(t: &str) -> String {
     format!("{t}#TREATMENT")
+}
+/// The account's SMS settings (one item per tenant).
+pub fn sms_account(t: &str) -> (String, &'static str) {
+    (format!("{t}#ACCOUNT"), "SMS")
+}
+pub fn flows(t: &str) -> String {
+    format!("{t}#FLOW")
+}
+/// Flow ids are numbers; zero-padded so the sort key orders them.
+pub fn flow_sk(id: u64) -> String {
+    format!("{id:010}")
+}
+/// SMS records are due-indexed (pk suffix `#SMSRECORD`) until their status is final.
+pub fn sms_records(t: &str) -> String {
+    format!("{t}#SMSRECORD")
+}
+pub fn contacts(t: &str) -> String {
+    format!("{t}#CONTACT")
 }

@@ -3,19 +3,19 @@
 //! Twilio does not send our API key: the request is authenticated by `X-Twilio-Signature`,
 //! computed with the auth token of the SMS sender named in the callback URL (which Ringhook
 //! wrote, together with the tenant, delivery and attempt, when it sent the message). The status
-//! is recorded on that attempt and shown in the delivery log.
+//! is recorded on that attempt and shown in the delivery log, and the product that made the
+//! delivery hears of it (`Product::on_sms_status`: e.g. a delivery-status webhook).
 
 use crate::api::extract::body_rejection;
 use crate::api::openapi::Error;
-use crate::app::App;
 use crate::destinations::{sms_senders, sms_status, twilio};
 use crate::error::ApiError;
+use crate::pipeline::{self, Pipeline};
 use crate::repo::deliveries;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 fn forbidden(detail: impl Into<String>) -> ApiError {
@@ -58,9 +58,10 @@ pub struct CallbackQuery {
     request_body(content = StatusCallback, content_type = "application/x-www-form-urlencoded"),
     security(("twilioSignature" = [])),
     responses((status = 204, description = "Recorded on the delivery's attempt"),
-        (status = 403, description = "The signature does not match (or names no SMS sender)", body = Error)))]
+        (status = 403, description = "The signature does not match (or names no SMS sender)", body = Error),
+        (status = 404, description = "No such delivery attempt, or not the message it sent", body = Error)))]
 pub async fn status(
-    State(app): State<Arc<App>>,
+    State(app): State<Pipeline>,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -114,10 +115,29 @@ pub async fn status(
     let status = p("MessageStatus")
         .or_else(|| p("SmsStatus"))
         .ok_or_else(|| ApiError::bad_request("invalid status callback", "MessageStatus: required"))?;
-    if deliveries::find(app.store.as_ref(), tenant, delivery_id).await?.is_none() {
+    let Some(delivery) = deliveries::find(app.store.as_ref(), tenant, delivery_id).await?.map(|d| d.value) else {
         return Err(ApiError::not_found("delivery", delivery_id));
+    };
+    // The attempt must have been made, and Twilio's answer to it must name this message.
+    let attempts = deliveries::attempts(app.store.as_ref(), tenant, delivery_id).await?;
+    let Some(made) = attempts.iter().find(|a| a.number == attempt) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not found",
+            format!("delivery {delivery_id:?} has no attempt {attempt}"),
+        ));
+    };
+    let sent_sid = made.response.as_ref().and_then(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok());
+    if let Some(sid) = sent_sid.as_ref().and_then(|v| v["sid"].as_str()) {
+        if sid != message_sid {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not found",
+                format!("MessageSid: {message_sid:?} is not the message this attempt sent"),
+            ));
+        }
     }
-    sms_status::record(
+    let recorded = sms_status::record(
         app.store.as_ref(),
         tenant,
         delivery_id,
@@ -129,5 +149,13 @@ pub async fn status(
         app.now_ms(),
     )
     .await?;
+    if let Some(product) = delivery.product.as_deref().and_then(|name| app.products.named(name)) {
+        let effects = product.on_sms_status(&app.app, &delivery, &recorded).await;
+        // Not applied: 503, so Twilio calls again (recording is idempotent).
+        if let Err(e) = async { pipeline::apply(&app.app, effects?).await }.await {
+            tracing::error!(delivery = %delivery_id, error = %e, "applying an SMS status");
+            return Err(ApiError::unavailable("the status could not be applied; retry later"));
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }
