@@ -7,11 +7,14 @@
 use ringhook::aws::provision::{default_template_path, Template};
 use ringhook::aws::{load_sdk_config, MotoServer};
 use ringhook::ports::QueueName;
+use ringhook_e2e::twilio::TwilioServer;
 use ringhook_e2e::{bin, Options, Receiver, Reply, Ringhook, API_KEY};
 use serde_json::{json, Value};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
+const SMS_SID: &str = "AC0123456789abcdef0123456789abcdef";
+const SMS_TOKEN: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
 fn envelope(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/aws").join(name);
@@ -139,8 +142,11 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     // as real SQS would).
     let fresh = Template::load(default_template_path()).unwrap().provision(&sdk, "ringhook-e2e-cb").await.unwrap();
     env.extend(fresh.env_vars().into_iter().map(|(k, v)| (k.to_string(), v)));
+    // A Twilio-compatible server for the SMS of part 5.
+    let tw = TwilioServer::start(&[(SMS_SID, SMS_TOKEN)]).await;
     let mut opts = Options::manual_clock();
-    opts.extra_args = vec!["--aws".into(), "--delivery-workers".into(), "1".into()];
+    opts.extra_args =
+        vec!["--aws".into(), "--delivery-workers".into(), "1".into(), "--twilio-base-url".into(), tw.url.clone()];
     opts.env = env;
     let rh = Ringhook::start(bin!(), opts).await;
     let rx = Receiver::start().await;
@@ -230,4 +236,56 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     assert!(got[2].body.contains("<name first=\"Freddy\" last=\"Krueger\">Freddy Krueger</name>"), "{}", got[2].body);
     assert!(got[2].body.contains("<location>Auto ID, Los Angeles</location>"), "{}", got[2].body);
     rx.expect_no_more_than(3, Duration::from_millis(500)).await;
+
+    // 5. SMS from a flow on AWS: the SMS record in DynamoDB, Twilio's status callback through
+    // the ingest routes, webhook #2 once; and the 12-hour lookup from the due-time index.
+    let (s, sender) = rh.post("/v1/sms-senders", &json!({"accountSid": SMS_SID, "authToken": SMS_TOKEN})).await;
+    assert_eq!(s, 201, "{sender}");
+    let (s, hook) = rh.post("/v1/webhooks", &json!({"url": format!("{}/sms", rx.url)})).await;
+    assert_eq!(s, 201, "{hook}");
+    let mut account = ringhook_e2e::sample("sms/account.json");
+    account["defaultWebhookId"] = hook["id"].clone();
+    account["smsSenderId"] = sender["id"].clone();
+    assert_eq!(rh.put("/v1/account", &account).await.0, 200);
+    assert_eq!(rh.post("/v1/flows", &ringhook_e2e::sample("sms/flow.json")).await.0, 201);
+    let sms_of = |call: &'static str| {
+        let rh = &rh;
+        async move {
+            for _ in 0..300 {
+                let (_, page) = rh.get("/v1/sms").await;
+                let found = page["sms"].as_array().unwrap().iter().find(|r| r["phononUuid"] == call).cloned();
+                if let Some(r) = found.filter(|r| r["messageSid"].is_string()) {
+                    return r;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("no sent SMS record for {call}: {}", rh.get("/v1/sms").await.1);
+        }
+    };
+    rh.send_event(&ringhook_e2e::sample("sms/flow.completed.json")).await;
+    let m = tw.wait_for(1, WAIT).await.remove(0);
+    assert_eq!(rx.wait_for(4, WAIT).await[3].json()["event"], "flow.completed");
+    let r = sms_of("bd706f90-aa14-47ea-9844-3d1e1123f4ee").await;
+    assert_eq!(r["messageSid"], json!(m.sid));
+    assert_eq!(tw.send_status(&m, "sent", None).await.0, 204);
+    assert_eq!(tw.send_status(&m, "delivered", None).await.0, 204);
+    let second = rx.wait_for(5, WAIT).await.remove(4).json();
+    assert_eq!(second["smsDetails"][0]["deliveryStatus"], "DELIVERED");
+    assert_eq!(second["smsDetails"][0]["id"], r["id"]);
+    assert_eq!(tw.send_status(&m, "delivered", None).await.0, 204);
+    rx.expect_no_more_than(5, Duration::from_millis(800)).await;
+    // No callback for the next one: looked up at Twilio 12 hours later.
+    let mut again = ringhook_e2e::sample("sms/flow.completed.json");
+    again["id"] = json!("evt-aws-flow-2");
+    again["payload"]["callUuid"] = json!("aws-call-2");
+    rh.send_event(&again).await;
+    let m2 = tw.wait_for(2, WAIT).await.remove(1);
+    rx.wait_for(6, WAIT).await;
+    sms_of("aws-call-2").await;
+    tw.set_status(&m2.sid, "undelivered", Some("30003"));
+    rh.advance(12 * 3600 + 60).await;
+    let lookup = tw.wait_requests(3, WAIT).await.remove(2);
+    assert_eq!((lookup.method.as_str(), lookup.status), ("GET", 200));
+    let second = rx.wait_for(7, WAIT).await.remove(6).json();
+    assert_eq!(second["smsDetails"][0]["deliveryStatus"], "UNDELIVERED");
 }

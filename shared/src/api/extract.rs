@@ -216,6 +216,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// For a field where `null` means something (clear it) and absent means another (keep it):
+/// `#[serde(default, deserialize_with = "present")]` on an `Option<Value>` reads `null` as
+/// `Some(Value::Null)`, where plain `Option` reads it as `None`.
+pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    <Value as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// Whether `s` has something in it besides blanks and control characters (the document's
 /// `NonBlank`: regex engines disagree on whether some control characters are blanks, so
 /// neither counts).

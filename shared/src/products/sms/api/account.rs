@@ -31,6 +31,7 @@ fn invalid(detail: impl Into<String>) -> ApiError {
 pub struct AccountInput {
     /// The account's number in your own systems (the seed's `accountID`).
     #[schema(value_type = Option<u64>, nullable, minimum = 0, example = 28)]
+    #[serde(default, deserialize_with = "crate::api::extract::present")]
     pub account_id: Option<Value>,
     /// An IANA time zone (`Asia/Kolkata`) or a fixed offset (`+05:30`, `UTC`).
     #[schema(example = "Asia/Kolkata", min_length = 1, max_length = 64)]
@@ -39,10 +40,12 @@ pub struct AccountInput {
     pub notify_on_delivery: Option<bool>,
     /// The default webhook (a webhook of `/v1/webhooks`): where flow webhooks go.
     #[schema(value_type = Option<String>, nullable, example = "wh_01hx5v3k9a7m2n4p6q8r0s2t4v")]
+    #[serde(default, deserialize_with = "crate::api::extract::present")]
     pub default_webhook_id: Option<Value>,
     /// The Twilio account flows send through (an SMS sender of `/v1/sms-senders`: Account SID
     /// and write-only auth token).
     #[schema(value_type = Option<String>, nullable, example = "sms_01hx5v3k9a7m2n4p6q8r0s2t4v")]
+    #[serde(default, deserialize_with = "crate::api::extract::present")]
     pub sms_sender_id: Option<Value>,
     pub sms_pricing: Option<Pricing>,
     #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]

@@ -38,10 +38,13 @@ pub struct ContactInput {
     #[schema(pattern = "^\\+[0-9]{2,15}$", example = "+19999999999")]
     pub phone_number: Option<String>,
     #[schema(value_type = Option<crate::api::openapi::Name>, nullable)]
+    #[serde(default, deserialize_with = "crate::api::extract::present")]
     pub first_name: Option<Value>,
     #[schema(value_type = Option<crate::api::openapi::Name>, nullable)]
+    #[serde(default, deserialize_with = "crate::api::extract::present")]
     pub last_name: Option<Value>,
     #[schema(value_type = Option<crate::api::openapi::Name>, nullable)]
+    #[serde(default, deserialize_with = "crate::api::extract::present")]
     pub email: Option<Value>,
     /// Default `active`. `unsubscribed` stops every SMS to the number.
     pub status: Option<ContactStatus>,
@@ -77,6 +80,28 @@ fn apply(input: ContactInput, mut c: Contact, now: &str) -> Result<Contact, ApiE
     c.updated_at = now.to_string();
     Ok(c)
 }
+
+/// A create's body, for the document: [`ContactInput`] with `phone_number` required (a replace
+/// takes it from the path).
+#[allow(dead_code)]
+pub struct ContactCreate;
+
+impl utoipa::PartialSchema for ContactCreate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut schema = <ContactInput as utoipa::PartialSchema>::schema();
+        if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(o)) = &mut schema {
+            o.required.push("phone_number".to_string());
+            if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(p))) =
+                o.properties.get_mut("phone_number")
+            {
+                p.schema_type = utoipa::openapi::schema::Type::String.into();
+            }
+        }
+        schema
+    }
+}
+
+impl ToSchema for ContactCreate {}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -115,7 +140,7 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/v1/contacts", tag = "sms", operation_id = "create_contact",
-    request_body = ContactInput,
+    request_body = ContactCreate,
     responses((status = 201, description = "Created", body = Contact),
         (status = 409, description = "A contact with this number exists; PUT changes it", body = Error)))]
 pub async fn create(
