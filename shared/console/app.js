@@ -8,6 +8,9 @@ import * as log from './log.js';
 import * as callbacks from './callbacks.js';
 import * as resources from './resources.js';
 
+// Loaded when an SMS page is first opened.
+const sms = page => async (el, id, q) => (await import('./sms.js')).render(page, el, id, q);
+
 // [key, title, render, nav entry (false: none; the page's `group` entry is highlighted), nav title]
 const PAGES = [
   ['overview', 'Overview', overview.render],
@@ -16,6 +19,10 @@ const PAGES = [
   ['log', 'Event log', log.render],
   ['callbacks', 'Callback notifications', callbacks.render],
   ...resources.PAGES.map(p => [p.key, p.title, (el, id, q) => resources.render(p, el, id, q), p.nav, p.navTitle, p.group]),
+  ['sms', 'SMS log', sms('log'), true, 'SMS', 'sms'],
+  ['flows', 'Flows', sms('flows'), false, null, 'sms'],
+  ['contacts', 'Contacts', sms('contacts'), false, null, 'sms'],
+  ['sms-settings', 'SMS settings', sms('settings'), false, null, 'sms'],
 ];
 
 const main = document.getElementById('main');

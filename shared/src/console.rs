@@ -47,6 +47,7 @@ const ASSETS: &[Asset] = &[
     asset!("log.js", JS),
     asset!("callbacks.js", JS),
     asset!("resources.js", JS),
+    asset!("sms.js", JS),
 ];
 
 const INDEX: &str = include_str!("../console/index.html");
@@ -206,10 +207,23 @@ mod tests {
     }
 
     /// The page weight the issue bounds (first page under 100 KB), checked without a browser
-    /// too; the browser test measures what is actually transferred.
+    /// too; the browser test measures what is actually transferred. Modules that a page imports
+    /// only when it is opened (`ON_DEMAND`) are not part of the first page; everything together
+    /// stays bounded too.
     #[test]
     fn the_page_and_everything_it_loads_is_under_100_kb() {
-        let total: usize = built().1.len() + ASSETS.iter().map(|a| a.body.len()).sum::<usize>();
-        assert!(total < 100 * 1024, "the console weighs {total} bytes");
+        const ON_DEMAND: [&str; 1] = ["sms.js"];
+        let size = |on_demand: bool| -> usize {
+            ASSETS.iter().filter(|a| ON_DEMAND.contains(&a.name) == on_demand).map(|a| a.body.len()).sum()
+        };
+        let first = built().1.len() + size(false);
+        assert!(first < 100 * 1024, "the console's first page weighs {first} bytes");
+        let all = first + size(true);
+        assert!(all < 160 * 1024, "the console and its on-demand modules weigh {all} bytes");
+        let app = ASSETS.iter().find(|a| a.name == "app.js").unwrap().body;
+        for m in ON_DEMAND {
+            assert!(app.contains(&format!("import('./{m}')")), "{m} is imported on demand by app.js");
+            assert!(!app.contains(&format!("from './{m}'")), "{m} is not imported up front");
+        }
     }
 }

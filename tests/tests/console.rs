@@ -710,6 +710,9 @@ async fn the_console_in_a_real_browser() {
         ("campaigns", "22-campaigns"),
         ("dni-campaigns", "23-dni-campaigns"),
         ("call-treatments", "24-call-treatments"),
+        ("sms", "31-sms"),
+        ("flows", "32-flows"),
+        ("contacts", "33-contacts"),
     ] {
         b.route(&format!("#/{key}"), key).await;
         b.find(&format!("main[data-ready='{key}'] .empty")).await;
@@ -740,6 +743,229 @@ async fn the_console_in_a_real_browser() {
         ("#/callbacks", "callbacks", "30-phone-callbacks"),
     ] {
         b.route("#/webhooks", "webhooks").await;
+        b.route(hash, page).await;
+        b.check_page(&format!("390 px: {hash}")).await;
+        b.shot(file).await;
+    }
+    b.check_same_origin(&base).await;
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sms_pages_in_a_real_browser() {
+    let rh = Ringhook::start(bin!(), Options::default()).await;
+    let rx = Receiver::start().await;
+    let b = Browser::start().await;
+    let base = rh.base.trim_end_matches('/').to_string();
+    let (s, hook) = rh.post("/v1/webhooks", &json!({"name": "SMS status", "url": format!("{}/sms", rx.url)})).await;
+    assert_eq!(s, 201, "{hook}");
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    let sms_js = "return performance.getEntriesByType('resource').some(e => e.name.endsWith('/sms.js'))";
+
+    // -- Sign in; the SMS pages' module is loaded only when one is opened, from the nav's entry.
+    b.goto(&format!("{base}/console")).await;
+    b.fill("form.signin input", &rh.key).await;
+    b.find("form.signin input").await.send_keys("\u{E007}").await.unwrap();
+    b.find("main[data-ready=overview]").await;
+    assert_eq!(b.js(sms_js, vec![]).await, false, "not loaded with the first page");
+    b.click("#nav a[href='#/sms']").await;
+    b.find("main[data-ready=sms] .empty").await;
+    assert_eq!(b.js(sms_js, vec![]).await, true);
+    assert_eq!(b.text("#nav a[aria-current=page]").await, "SMS");
+
+    // -- SMS settings: a bad time zone is refused at its field and changes nothing; then
+    // Asia/Kolkata, notifyOnDelivery, the default webhook and a price.
+    b.click("nav.subnav a[href='#/sms-settings']").await;
+    b.find("main[data-ready=sms-settings] form[aria-label='SMS settings']").await;
+    assert_eq!(b.text("#nav a[aria-current=page]").await, "SMS", "the nav entry groups the SMS pages");
+    b.fill("[data-path=timeZone] input", "Mars/Base").await;
+    b.click("form[aria-label='SMS settings'] button[type=submit]").await;
+    let err = b.error_for("timeZone").await;
+    assert!(err.contains("invalid account settings") && err.contains("timeZone:"), "{err}");
+    b.shot("sms-01-settings-error").await;
+    let (_, a) = rh.get("/v1/account").await;
+    assert_eq!((a["timeZone"].as_str(), a["updatedAt"].as_str()), (Some("UTC"), None), "{a}");
+    b.fill("[data-path=timeZone] input", "Asia/Kolkata").await;
+    b.click("[data-path=notifyOnDelivery] input").await;
+    b.choose("[data-path=defaultWebhookId] select", &hook_id).await;
+    b.fill("[data-path='smsPricing.currencyName'] input", "INR").await;
+    b.fill("[data-path='smsPricing.amountPerUnit'] input", "0.75").await;
+    b.fill("[data-path=accountId] input", "28").await;
+    b.check_page("sms settings").await;
+    b.click("form[aria-label='SMS settings'] button[type=submit]").await;
+    assert!(b.text("form[aria-label='SMS settings'] p.notice").await.contains("saved"));
+    assert_eq!(b.js("return document.querySelectorAll('[data-error-for]').length", vec![]).await, 0);
+    let (_, a) = rh.get("/v1/account").await;
+    assert_eq!(
+        (
+            a["timeZone"].as_str(),
+            a["notifyOnDelivery"].as_bool(),
+            a["defaultWebhookId"].as_str(),
+            a["accountId"].as_u64()
+        ),
+        (Some("Asia/Kolkata"), Some(true), Some(hook_id.as_str()), Some(28)),
+        "{a}"
+    );
+    assert_eq!(
+        (a["smsPricing"]["currencyName"].as_str(), a["smsPricing"]["amountPerUnit"].as_f64()),
+        (Some("INR"), Some(0.75))
+    );
+    assert!(a["smsSenderId"].is_null(), "{a}");
+    b.shot("sms-02-settings").await;
+
+    // -- A flow through the form: an empty text is the API's error at the step's text; a second
+    // step added and removed; then created, and in the list and the API.
+    b.click("nav.subnav a[href='#/flows']").await;
+    b.find("main[data-ready=flows] .empty").await;
+    b.click("main .head a.button").await;
+    b.find("form[aria-label=Flow] [data-path=id] input").await;
+    b.fill("[data-path=id] input", "200").await;
+    b.fill("[data-path=name] input", "Welcome IVR").await;
+    b.click("[data-path=webhookEnabled] input").await;
+    b.click("form[aria-label=Flow] button[type=submit]").await;
+    assert!(b.error_for("smsSteps[0].text").await.contains("smsSteps[0].text:"));
+    b.fill("[data-path='smsSteps[0].from'] input", "PHONON").await;
+    b.fill("[data-path='smsSteps[0].text'] textarea", "Thanks for calling, $flow.key.name. Phonon").await;
+    b.click("fieldset[data-path=smsSteps] > button").await;
+    b.find("[data-path='smsSteps[1].text'] textarea").await;
+    b.check_page("new flow").await;
+    b.shot("sms-03-flow-form").await;
+    b.click("button[aria-label='Remove SMS step 2']").await;
+    assert_eq!(b.js("return document.querySelectorAll('[data-path^=\"smsSteps[\"].item').length", vec![]).await, 1);
+    b.click("form[aria-label=Flow] button[type=submit]").await;
+    b.until("the flow's page", "return location.hash === '#/flows/200' && document.querySelector('main[data-ready=flows] h1')?.textContent === 'Flow 200: Welcome IVR'").await;
+    let (_, fs) = rh.get("/v1/flows").await;
+    assert_eq!(fs["flows"].as_array().unwrap().len(), 1, "{fs}");
+    let f = &fs["flows"][0];
+    assert_eq!(
+        (f["id"].as_u64(), f["name"].as_str(), f["webhookEnabled"].as_bool()),
+        (Some(200), Some("Welcome IVR"), Some(true))
+    );
+    assert_eq!(
+        f["smsSteps"],
+        json!([{"to": "callerNumber", "from": "PHONON", "text": "Thanks for calling, $flow.key.name. Phonon"}])
+    );
+    b.route("#/flows", "flows").await;
+    assert!(b.text("tr[data-id='200']").await.contains("Welcome IVR"));
+    b.check_page("flows").await;
+    b.shot("sms-04-flows").await;
+
+    // -- The flow completes (through the API): its SMS is in the log, with no Twilio sender it
+    // is not sent, and the default webhook hears of the run.
+    rh.send_event(&json!({"type": "flow.completed", "payload": {"flowId": 200,
+        "callUuid": "bd706f90-aa14-47ea-9844-3d1e1123f4ee", "callerNumber": "+919999999999", "variables": {"name": "Asha"}}}))
+        .await;
+    let got = rx.wait_for(1, WAIT).await;
+    assert_eq!(
+        (got[0].json()["event"].as_str(), got[0].json()["flowId"].as_u64()),
+        (Some("flow.completed"), Some(200))
+    );
+    let deadline = Instant::now() + WAIT;
+    let sms = loop {
+        let (_, v) = rh.get("/v1/sms").await;
+        if v["sms"][0]["deliveryStatus"] == "NOT_SENT" {
+            break v["sms"][0].clone();
+        }
+        assert!(Instant::now() < deadline, "no SMS record: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let sms_id = sms["id"].as_str().unwrap().to_string();
+    b.route("#/sms", "sms").await;
+    let row = b.text(&format!("tr[data-id='{sms_id}']")).await;
+    for want in ["+919999999999", "200 · Welcome IVR", "NOT_SENT", "0.75 INR", "Thanks for calling, Asha. Phonon"] {
+        assert!(row.contains(want), "{want} in {row}");
+    }
+    b.check_page("sms log").await;
+    b.shot("sms-05-log").await;
+    // Filters: another status finds nothing; NOT_SENT of flow 200 to the number finds it.
+    b.choose("form[aria-label=Filters] [data-path=status] select", "DELIVERED").await;
+    b.click("form[aria-label=Filters] button[type=submit]").await;
+    b.find("main[data-ready=sms] .empty").await;
+    b.choose("form[aria-label=Filters] [data-path=status] select", "NOT_SENT").await;
+    b.choose("form[aria-label=Filters] [data-path=flowId] select", "200").await;
+    b.fill("form[aria-label=Filters] [data-path=to] input", "+919999999999").await;
+    b.click("form[aria-label=Filters] button[type=submit]").await;
+    b.until(
+        "the filtered row",
+        &format!(
+            "return location.hash.includes('status=NOT_SENT') && !!document.querySelector(\"tr[data-id='{sms_id}']\")"
+        ),
+    )
+    .await;
+    // The record in full: segments, cost, status and why, times in the account's zone.
+    b.click(&format!("tr[data-id='{sms_id}'] a")).await;
+    b.find("main[data-ready=sms] #sms-record").await;
+    let fact = |name: &'static str| {
+        let b = &b;
+        async move {
+            let v = b.js("const dt = [...document.querySelectorAll('#sms-record dt')].find(d => d.textContent === arguments[0]); \
+                          return dt ? dt.nextElementSibling.textContent : null", vec![json!(name)]).await;
+            v.as_str().unwrap_or_else(|| panic!("no {name} shown")).to_string()
+        }
+    };
+    assert_eq!(fact("Status").await, "NOT_SENT");
+    assert_eq!(fact("Segments").await, "1");
+    assert_eq!(fact("Length").await, "32");
+    assert_eq!(fact("Type").await, "NORMAL, nonEnglishChars false");
+    assert_eq!(fact("Cost").await, "0.75 INR: 1 × Unit, category SMS, currency 1");
+    assert!(fact("Error").await.contains("no Twilio sender"));
+    assert!(fact("Created").await.ends_with("+05:30"), "in Asia/Kolkata");
+    assert_eq!(fact("Account").await, "28");
+    assert_eq!(fact("Sent").await, "—");
+    assert!(b.text("main .empty").await.contains("None yet"), "no status webhook answer");
+    assert_eq!(sms["segments"], 1);
+    b.check_page("sms record").await;
+    b.shot("sms-06-record").await;
+    // Its delivery, in the event log.
+    let delivery = sms["deliveryId"].as_str().unwrap().to_string();
+    b.click(&format!("#sms-record a[href='#/log/{delivery}']")).await;
+    b.find("main[data-ready=log] dl.facts").await;
+    assert!(b.text("main h1").await.contains(&delivery));
+
+    // -- Contacts: a bad number is the API's error at the field; a contact added; unsubscribed
+    // and re-subscribed from the list; deleted.
+    b.route("#/contacts", "contacts").await;
+    b.find("main[data-ready=contacts] .empty").await;
+    b.fill("[data-path=phone_number] input", "919999999999").await;
+    b.click("form[aria-label=Contact] button[type=submit]").await;
+    assert!(b.error_for("phone_number").await.contains("phone_number:"));
+    b.fill("[data-path=phone_number] input", "+919999999999").await;
+    b.fill("[data-path=first_name] input", "Asha").await;
+    b.fill("[data-path=email] input", "asha@example.com").await;
+    b.click("form[aria-label=Contact] button[type=submit]").await;
+    let row = b.text("tr[data-id='+919999999999']").await;
+    assert!(row.contains("Asha · asha@example.com") && row.contains("active"), "{row}");
+    b.click("button[aria-label='Unsubscribe +919999999999']").await;
+    wait_api(&rh, "/v1/contacts/+919999999999", |c| c["status"] == "unsubscribed").await;
+    b.find("button[aria-label='Re-subscribe +919999999999']").await;
+    assert!(b.text("tr[data-id='+919999999999']").await.contains("unsubscribed"));
+    b.check_page("contacts").await;
+    b.shot("sms-07-contacts-unsubscribed").await;
+    b.click("button[aria-label='Re-subscribe +919999999999']").await;
+    wait_api(&rh, "/v1/contacts/+919999999999", |c| c["status"] == "active").await;
+    b.find("button[aria-label='Unsubscribe +919999999999']").await;
+    b.click("button[aria-label='Delete +919999999999']").await;
+    b.click("dialog[open] button.primary").await;
+    b.find("main[data-ready=contacts] .empty").await;
+    assert_eq!(rh.get("/v1/contacts/+919999999999").await.0, 404);
+
+    // -- The flow renamed, then deleted (with a confirmation).
+    b.route("#/flows/200", "flows").await;
+    b.fill("[data-path=name] input", "Welcome IVR (Hindi)").await;
+    b.click("form[aria-label=Flow] button[type=submit]").await;
+    assert!(b.text("form[aria-label=Flow] p.notice").await.contains("Flow saved"));
+    assert_eq!(rh.get("/v1/flows/200").await.1["name"], "Welcome IVR (Hindi)");
+    b.click("form[aria-label=Flow] > .actions button.danger").await;
+    b.click("dialog[open] button.primary").await;
+    b.find("main[data-ready=flows] .empty").await;
+    assert_eq!(rh.get("/v1/flows/200").await.0, 404);
+
+    // -- A phone-sized screen: the record and the settings do not scroll sideways.
+    b.client.set_window_size(390, 844).await.unwrap();
+    for (hash, page, file) in [
+        (&*format!("#/sms/{sms_id}"), "sms", "sms-08-phone-record"),
+        ("#/sms-settings", "sms-settings", "sms-09-phone-settings"),
+    ] {
         b.route(hash, page).await;
         b.check_page(&format!("390 px: {hash}")).await;
         b.shot(file).await;

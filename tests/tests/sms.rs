@@ -408,6 +408,12 @@ async fn settings_flows_and_contacts_refuse_bad_input_and_never_show_the_token()
     }
     let (s, a2) = rh.get("/v1/account").await;
     assert_eq!((s, &a2["timeZone"]), (200, &json!("Asia/Kolkata")), "nothing changed");
+    // null clears an id; a field left out keeps its value.
+    let (s, cleared) = rh.put("/v1/account", &json!({"accountId": null, "smsSenderId": null})).await;
+    assert_eq!(s, 200, "{cleared}");
+    assert_eq!((&cleared["accountId"], &cleared["smsSender"]), (&Value::Null, &Value::Null));
+    assert_eq!(cleared["defaultWebhookId"], a["defaultWebhookId"]);
+    assert_eq!(cleared["timeZone"], "Asia/Kolkata");
     let (s, e) = rh.post_raw("/v1/account", "{}", &[("content-type", "application/json")]).await;
     assert_eq!(s, 405, "{e}");
 

@@ -23,7 +23,7 @@ const MAX_SCANNED: usize = 5_000;
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only SMS of this flow.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 9_999_999_999_u64)]
     flow_id: Option<u64>,
     /// Only SMS with this delivery status (`delivered`, `DELIVERED`, `not_sent`…; any case).
     #[param(example = "delivered")]
@@ -64,6 +64,9 @@ pub async fn list(
         Some(n @ 1..=500) => n as usize,
         Some(_) => return Err(ApiError::unprocessable("invalid query", "limit: 1 to 500")),
     };
+    if q.flow_id.is_some_and(|f| !(1..=super::flows::MAX_FLOW_ID).contains(&f)) {
+        return Err(ApiError::unprocessable("invalid query", "flowId: a flow id, 1 to 9999999999"));
+    }
     let since = crate::api::v1::deliveries::time_param("since", &q.since)?;
     let until = crate::api::v1::deliveries::time_param("until", &q.until)?;
     let status = q.status.map(|s| s.to_ascii_lowercase());
