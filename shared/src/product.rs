@@ -82,8 +82,21 @@ pub trait Product: Send + Sync + 'static {
     /// An attempt of a delivery this product made was made and logged (sent, refused or
     /// failed): e.g. an SMS product records Twilio's answer on its own record. Best effort: the
     /// attempt already happened, so an error here is logged, never a reason to send again.
-    async fn on_attempt(&self, _app: &App, _delivery: &Delivery, _attempt: &Attempt) -> Result<(), PipelineError> {
-        Ok(())
+    async fn on_attempt(&self, _app: &App, _delivery: &Delivery, _attempt: &Attempt) -> Result<Effects, PipelineError> {
+        Ok(Effects::default())
+    }
+
+    /// A message came in to one of the tenant's Twilio numbers (Twilio's incoming-message
+    /// webhook, signature already checked; `params` as Twilio posted them). Returns the
+    /// deliveries it causes (e.g. an inbound-message webhook), which the caller creates and
+    /// queues.
+    async fn on_inbound_sms(
+        &self,
+        _app: &App,
+        _tenant: &str,
+        _params: &[(String, String)],
+    ) -> Result<Effects, PipelineError> {
+        Ok(Effects::default())
     }
 
     /// Twilio reported a status for an SMS of a delivery this product made (a signed status
@@ -215,6 +228,14 @@ pub mod stage {
         ) -> Result<Effects, PipelineError> {
             self.0.on_sms_status(app, delivery, status).await
         }
+        async fn on_inbound_sms(
+            &self,
+            app: &App,
+            tenant: &str,
+            params: &[(String, String)],
+        ) -> Result<Effects, PipelineError> {
+            self.0.on_inbound_sms(app, tenant, params).await
+        }
     });
 
     view!(Evaluate, Evaluating, {
@@ -233,7 +254,12 @@ pub mod stage {
         async fn check_send(&self, app: &App, delivery: &Delivery) -> Result<Option<String>, StoreError> {
             self.0.check_send(app, delivery).await
         }
-        async fn on_attempt(&self, app: &App, delivery: &Delivery, attempt: &Attempt) -> Result<(), PipelineError> {
+        async fn on_attempt(
+            &self,
+            app: &App,
+            delivery: &Delivery,
+            attempt: &Attempt,
+        ) -> Result<Effects, PipelineError> {
             self.0.on_attempt(app, delivery, attempt).await
         }
     });

@@ -196,6 +196,49 @@ impl TwilioServer {
         self.post_signed(&url, &params, Some(&sig)).await
     }
 
+    /// The parameters of an incoming message from `from` to `to`, as Twilio posts them to a
+    /// number's "A message comes in" webhook (`opt_out_type`: Advanced Opt-Out's STOP/START/HELP).
+    pub fn inbound_params(
+        &self,
+        from: &str,
+        to: &str,
+        body: &str,
+        opt_out_type: Option<&str>,
+    ) -> Vec<(String, String)> {
+        let (account, n) = {
+            let mut s = self.shared.lock().unwrap();
+            s.counter += 1;
+            (s.accounts.keys().next().cloned().unwrap_or_default(), s.counter)
+        };
+        let digest = Sha256::digest(format!("in:{n}:{from}:{body}").as_bytes());
+        let sid = format!("SM{}", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let mut p = vec![
+            ("AccountSid".to_string(), account),
+            ("ApiVersion".to_string(), "2010-04-01".to_string()),
+            ("Body".to_string(), body.to_string()),
+            ("From".to_string(), from.to_string()),
+            ("FromCountry".to_string(), "US".to_string()),
+            ("MessageSid".to_string(), sid.clone()),
+            ("NumMedia".to_string(), "0".to_string()),
+            ("NumSegments".to_string(), "1".to_string()),
+            ("SmsMessageSid".to_string(), sid.clone()),
+            ("SmsSid".to_string(), sid),
+            ("SmsStatus".to_string(), "received".to_string()),
+            ("To".to_string(), to.to_string()),
+        ];
+        if let Some(t) = opt_out_type {
+            p.push(("OptOutType".to_string(), t.to_string()));
+        }
+        p
+    }
+
+    /// Posts an incoming message to `url` (a number's webhook), signed like Twilio does.
+    pub async fn send_inbound(&self, url: &str, params: &[(String, String)]) -> (u16, String) {
+        let account = params.iter().find(|(k, _)| k == "AccountSid").map(|(_, v)| v.clone()).unwrap_or_default();
+        let token = self.shared.lock().unwrap().accounts[&account].clone();
+        self.post_signed(url, params, Some(&signature(&token, url, params))).await
+    }
+
     /// Posts form `params` to `url` with the given signature header (or none).
     pub async fn post_signed(&self, url: &str, params: &[(String, String)], sig: Option<&str>) -> (u16, String) {
         let mut req = self.http.post(url).form(params).header("user-agent", "TwilioProxy/1.1");

@@ -42,7 +42,9 @@ pub fn api_router(pipeline: Pipeline) -> Router {
 }
 
 fn ingest_routes(r: Router<Pipeline>) -> Router<Pipeline> {
-    r.route("/v1/events", post(v1::events::post_events)).route("/v1/twilio/status", post(v1::twilio::status))
+    r.route("/v1/events", post(v1::events::post_events))
+        .route("/v1/twilio/status", post(v1::twilio::status))
+        .route("/v1/twilio/inbound", post(v1::twilio::inbound))
 }
 
 fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {

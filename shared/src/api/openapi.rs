@@ -187,6 +187,7 @@ pub async fn document(State(p): State<Pipeline>) -> Json<Value> {
         v1::templates::delete,
         v1::templates::preview,
         v1::twilio::status,
+        v1::twilio::inbound,
         v1::deliveries::list,
         v1::deliveries::get_one,
         v1::deliveries::redeliver,

@@ -115,7 +115,8 @@ pub async fn process(app: &Pipeline, msg: &DeliveryMessage) -> Result<(), Pipeli
     deliveries::record_attempt(store, &d.tenant_id, &attempt).await?;
     crate::metrics::attempt(attempt.latency_ms);
     if let Some(product) = d.product.as_deref().and_then(|name| app.products.named(name)) {
-        if let Err(e) = product.on_attempt(&app.app, &d, &attempt).await {
+        let outcome = async { super::apply(&app.app, product.on_attempt(&app.app, &d, &attempt).await?).await };
+        if let Err(e) = outcome.await {
             tracing::error!(delivery = %d.id, product = product.name(), error = %e, "recording the attempt's outcome");
         }
     }

@@ -21,6 +21,8 @@
 //! | flow            | `{tenant}#FLOW`                 | `{id:010}`      |
 //! | SMS record      | `{tenant}#SMSRECORD`            | `{uuid v7}` (due-indexed until final, for the 12 h lookup) |
 //! | contact         | `{tenant}#CONTACT`              | `{phone number}`|
+//! | message settings| `{tenant}#ACCOUNT`              | `MESSAGING`     |
+//! | send            | `{tenant}#SEND`                 | `{id}` (due-indexed until reported, for the 24 h report) |
 
 pub fn tenant(t: &str) -> (String, &'static str) {
     (format!("TENANT#{t}"), "TENANT")
@@ -106,6 +108,12 @@ pub fn flow_sk(id: u64) -> String {
 /// SMS records are due-indexed (pk suffix `#SMSRECORD`) until their status is final.
 pub fn sms_records(t: &str) -> String {
     format!("{t}#SMSRECORD")
+}
+/// The account's message settings (the SMS webhooks) beside its SMS settings.
+pub const MESSAGING_SK: &str = "MESSAGING";
+/// Sends are due-indexed (pk suffix `#SEND`) until their delivery report went out.
+pub fn sends(t: &str) -> String {
+    format!("{t}#SEND")
 }
 pub fn contacts(t: &str) -> String {
     format!("{t}#CONTACT")

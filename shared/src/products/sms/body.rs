@@ -34,9 +34,10 @@ pub struct SmsDetails {
     /// The call's (flow run's) uuid.
     #[serde(rename = "phononUuid")]
     pub phonon_uuid: String,
+    /// The flow that sent it; null for a send of `/v1/messages`.
     #[serde(rename = "flowId")]
-    #[schema(example = 200)]
-    pub flow_id: u64,
+    #[schema(example = 200, required = true)]
+    pub flow_id: Option<u64>,
     /// The account's number (`accountId` in /v1/account), or the tenant id while none is set.
     #[serde(rename = "accountID")]
     #[schema(value_type = crate::api::extract::Scalar, example = 28)]

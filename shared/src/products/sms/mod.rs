@@ -5,7 +5,12 @@
 //! record; recipients who opted out are never sent to.
 //!
 //! * Configuration: `/v1/account` (notifyOnDelivery, default webhook, time zone, SMS pricing,
-//!   the Twilio sender), `/v1/flows` (SMS steps, the webhook switch), `/v1/contacts`.
+//!   the Twilio sender), `/v1/flows` (SMS steps, the webhook switch), `/v1/contacts`, and
+//!   `/v1/account/messaging` (the SMS-webhooks seed: where the inbound, unsubscribe, bounce,
+//!   delivery report, contact status and rejection webhooks go; [`messaging`]).
+//! * Inbound messages (opt-out, opt-in, help, replies; [`inbound`]) come through the seam's
+//!   `on_inbound_sms`; `contact.status` events update contacts; sends of `/v1/messages` report
+//!   once every SMS is final or after 24 hours ([`sends`]).
 //! * `flow.completed` events are evaluated by [`flows::completed`]; Twilio's answers and status
 //!   callbacks reach the records through the seam's `on_attempt` and `on_sms_status`
 //!   ([`status`]); records with no final status after 12 hours come due and are looked up at
@@ -14,9 +19,13 @@
 pub mod api;
 pub mod body;
 pub mod flows;
+pub mod inbound;
+pub mod keywords;
 pub mod local_time;
+pub mod messaging;
 pub mod model;
 pub mod segments;
+pub mod sends;
 pub mod status;
 pub mod store;
 
@@ -53,6 +62,8 @@ pub enum SendContext {
         #[serde(rename = "smsId")]
         sms_id: String,
     },
+    /// One of the SMS webhooks of the message settings (inbound, bounce…).
+    Messaging { webhook: String },
 }
 
 impl SendContext {
@@ -70,31 +81,42 @@ impl Product for Sms {
     }
 
     fn handles(&self, event_type: &str) -> bool {
-        event_type == flows::FLOW_COMPLETED
+        event_type == flows::FLOW_COMPLETED || event_type == inbound::CONTACT_STATUS
     }
 
-    fn validate(&self, _event_type: &str, payload: &Value) -> Result<(), String> {
-        flows::parse(payload).map(|_| ())
+    fn validate(&self, event_type: &str, payload: &Value) -> Result<(), String> {
+        match event_type {
+            inbound::CONTACT_STATUS => inbound::parse_status(payload).map(|_| ()),
+            _ => flows::parse(payload).map(|_| ()),
+        }
     }
 
     async fn on_event(&self, app: &App, event: &Event) -> Result<Effects, PipelineError> {
-        let deliveries = match flows::parse(&event.payload) {
-            Ok(c) => flows::completed(app, event, c).await?,
-            Err(e) => {
-                // Checked on arrival, so only an event accepted by an older version gets here.
-                tracing::warn!(event = %event.id, error = %e, "flow.completed ignored");
-                vec![]
+        let deliveries = if event.event_type == inbound::CONTACT_STATUS {
+            inbound::contact_status(app, event).await?
+        } else {
+            match flows::parse(&event.payload) {
+                Ok(c) => flows::completed(app, event, c).await?,
+                Err(e) => {
+                    // Checked on arrival, so only an event accepted by an older version gets here.
+                    tracing::warn!(event = %event.id, error = %e, "flow.completed ignored");
+                    vec![]
+                }
             }
         };
         Ok(Effects { deliveries, bus_events: vec![] })
     }
 
     fn due_kinds(&self) -> &'static [&'static str] {
-        &["SMSRECORD"]
+        &["SMSRECORD", "SEND"]
     }
 
     async fn on_due(&self, app: &App, item: Item, now_ms: i64) -> Result<Vec<Delivery>, PipelineError> {
-        let ds = status::look_up(app, item, now_ms).await?;
+        let ds = if item.pk.ends_with("#SEND") {
+            sends::timed_out(app, item).await?
+        } else {
+            status::look_up(app, item, now_ms).await?
+        };
         crate::repo::deliveries::create_many(app.store.as_ref(), ds).await.map_err(Into::into)
     }
 
@@ -102,8 +124,17 @@ impl Product for Sms {
         status::check_send(app, delivery).await
     }
 
-    async fn on_attempt(&self, app: &App, delivery: &Delivery, attempt: &Attempt) -> Result<(), PipelineError> {
+    async fn on_attempt(&self, app: &App, delivery: &Delivery, attempt: &Attempt) -> Result<Effects, PipelineError> {
         status::on_attempt(app, delivery, attempt).await
+    }
+
+    async fn on_inbound_sms(
+        &self,
+        app: &App,
+        tenant: &str,
+        params: &[(String, String)],
+    ) -> Result<Effects, PipelineError> {
+        inbound::received(app, tenant, params).await
     }
 
     async fn on_sms_status(&self, app: &App, delivery: &Delivery, s: &SmsStatus) -> Result<Effects, PipelineError> {

@@ -167,7 +167,12 @@ pub struct SmsRecord {
     /// `<call uuid>##<call attempt>`.
     pub attempt_detail: String,
     pub call_uuid: String,
-    pub flow_id: u64,
+    /// The flow that sent it (none: a send of `/v1/messages`).
+    #[serde(default)]
+    pub flow_id: Option<u64>,
+    /// The send it belongs to (`/v1/messages`).
+    #[serde(default)]
+    pub send_id: Option<String>,
     /// The account's number when set, else the tenant id.
     pub account_id: Value,
     pub to: String,

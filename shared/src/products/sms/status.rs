@@ -4,8 +4,9 @@
 //! receiver's answer, and the one lookup through Twilio's Message resource for an SMS with no
 //! final status 12 hours after it was created.
 
+use super::messaging::{self, Kind, BOUNCE_CODES};
 use super::model::{is_final_status, ReceiverAnswer, SmsRecord};
-use super::{body, flows, store, SendContext};
+use super::{body, flows, inbound, sends, store, SendContext};
 use crate::app::App;
 use crate::delivery::sender::{self, OutgoingRequest};
 use crate::destinations::request::basic_auth;
@@ -72,14 +73,63 @@ pub async fn status_reported(
     now: i64,
 ) -> Result<Vec<Delivery>, PipelineError> {
     let st = app.store.as_ref();
-    let Some((r, _)) = store::update_record(st, tenant, sms_id, |r| apply(r, status, error_code, sid, now)).await?
+    let mut became_final = false;
+    let Some((r, _)) = store::update_record(st, tenant, sms_id, |r| {
+        let was_final = is_final_status(&r.status);
+        let changed = apply(r, status, error_code, sid, now);
+        became_final = !was_final && is_final_status(&r.status);
+        changed
+    })
+    .await?
     else {
         return Ok(vec![]);
     };
     if !matches!(r.status.as_str(), "delivered" | "undelivered" | "failed") {
         return Ok(vec![]);
     }
-    Ok(notify_on_delivery(app, &r).await?.into_iter().collect())
+    let mut out: Vec<Delivery> = notify_on_delivery(app, &r).await?.into_iter().collect();
+    if became_final {
+        out.extend(outcome_webhooks(app, &r).await?);
+    }
+    if let Some(send) = &r.send_id {
+        out.extend(sends::maybe_report(app, tenant, send, false).await?);
+    }
+    Ok(out)
+}
+
+/// What a final status means for the contact (done once, when the status becomes final): a
+/// bounce counts, and the bounce webhook fires when the count reaches the account's threshold
+/// (not again until a delivered SMS resets the count); a delivered SMS resets it; `failed` fires
+/// the rejection webhook.
+async fn outcome_webhooks(app: &App, r: &SmsRecord) -> Result<Vec<Delivery>, PipelineError> {
+    let st = app.store.as_ref();
+    let settings = messaging::settings(st, &r.tenant_id).await?.value;
+    let mut out = Vec::new();
+    let bounce = matches!(r.status.as_str(), "undelivered" | "failed")
+        && r.error_code.as_deref().is_some_and(|c| BOUNCE_CODES.contains(&c));
+    if bounce {
+        let (c, _) = inbound::update_contact(app, &r.tenant_id, &r.to, |c| {
+            c.bounces += 1;
+            true
+        })
+        .await?;
+        if c.bounces == settings.bounce_threshold {
+            let body = messaging::bounce_body(&c);
+            let cause = format!("{}:{}", c.id, r.id);
+            let at = r.created_at_ms;
+            out.extend(messaging::webhook(app, &r.tenant_id, &settings, Kind::Bounce, &cause, at, body).await?);
+        }
+    } else if r.status == "delivered" {
+        inbound::update_contact(app, &r.tenant_id, &r.to, |c| std::mem::take(&mut c.bounces) > 0).await?;
+    }
+    if r.status == "failed" {
+        let code = r.error_code.clone().unwrap_or_default();
+        let body = messaging::rejection_body(&code, "The message failed.");
+        let cause = format!("{}:failed", r.id);
+        let at = r.created_at_ms;
+        out.extend(messaging::webhook(app, &r.tenant_id, &settings, Kind::Rejection, &cause, at, body).await?);
+    }
+    Ok(out)
 }
 
 /// Webhook #2 for a record whose status is final: only when the account has
@@ -90,7 +140,8 @@ async fn notify_on_delivery(app: &App, r: &SmsRecord) -> Result<Option<Delivery>
     let Some(webhook_id) = account.default_webhook_id.clone().filter(|_| account.notify_on_delivery) else {
         return Ok(None);
     };
-    if !store::flow(st, &r.tenant_id, r.flow_id).await?.is_some_and(|f| f.value.webhook_enabled) {
+    let Some(flow_id) = r.flow_id else { return Ok(None) };
+    if !store::flow(st, &r.tenant_id, flow_id).await?.is_some_and(|f| f.value.webhook_enabled) {
         return Ok(None);
     }
     // Filed under the flow.completed event, at the record's creation: the id is the same every
@@ -132,22 +183,35 @@ pub async fn on_sms_status(
 }
 
 /// An attempt of one of this product's deliveries was made: Twilio's answer goes on the SMS
-/// record; the status webhook receiver's answer goes on the SMS it was about.
-pub async fn on_attempt(app: &App, d: &Delivery, a: &Attempt) -> Result<(), PipelineError> {
+/// record (an API error fires the rejection webhook; the recipient becomes a contact); the status
+/// webhook receiver's answer goes on the SMS it was about.
+pub async fn on_attempt(app: &App, d: &Delivery, a: &Attempt) -> Result<Effects, PipelineError> {
     let st = app.store.as_ref();
     let now = app.now_ms();
+    let mut out = Vec::new();
     match SendContext::of(d) {
         Some(SendContext::Sms { sms_id }) => {
             let answer = a.response.as_ref().and_then(|r| serde_json::from_str::<Value>(&r.body).ok());
             let status = a.response.as_ref().map(|r| r.status);
             let twilio_code = answer.as_ref().and_then(|v| v["code"].as_u64()).map(|c| c.to_string());
+            let to =
+                serde_json::from_value::<crate::model::SmsBody>(d.payload.clone()).map(|b| b.to).unwrap_or_default();
             if twilio_code.as_deref() == Some(UNSUBSCRIBED_CODE) {
-                let to = serde_json::from_value::<crate::model::SmsBody>(d.payload.clone())
-                    .map(|b| b.to)
-                    .unwrap_or_default();
-                store::unsubscribe(st, &d.tenant_id, &to, &format_time(now)).await?;
+                store::unsubscribe(st, &d.tenant_id, &to, &crate::model::format_time_ms(now)).await?;
+            } else if !to.is_empty() {
+                // Created on the first outbound message.
+                inbound::update_contact(app, &d.tenant_id, &to, |_| false).await?;
             }
-            store::update_record(st, &d.tenant_id, &sms_id, |r| {
+            if let (Some(400..=599), Some(code)) = (status, &twilio_code) {
+                let settings = messaging::settings(st, &d.tenant_id).await?.value;
+                let message =
+                    answer.as_ref().and_then(|v| v["message"].as_str()).unwrap_or("Twilio refused the message.");
+                let body = messaging::rejection_body(code, message);
+                let cause = format!("{sms_id}:{}", a.number);
+                let at = a.started_at_ms;
+                out.extend(messaging::webhook(app, &d.tenant_id, &settings, Kind::Rejection, &cause, at, body).await?);
+            }
+            let updated = store::update_record(st, &d.tenant_id, &sms_id, |r| {
                 match (status, &answer) {
                     (Some(200..=299), Some(v)) => {
                         r.send_time_ms.get_or_insert(a.started_at_ms);
@@ -183,6 +247,12 @@ pub async fn on_attempt(app: &App, d: &Delivery, a: &Attempt) -> Result<(), Pipe
                 true
             })
             .await?;
+            // Refused for good (not sent, rejected): the send's report may be complete now.
+            if let Some((r, _)) = updated.filter(|(r, _)| matches!(r.status.as_str(), "not_sent" | "rejected")) {
+                if let Some(send) = &r.send_id {
+                    out.extend(sends::maybe_report(app, &d.tenant_id, send, false).await?);
+                }
+            }
         }
         Some(SendContext::DeliveryStatus { sms_id }) => {
             let answer = ReceiverAnswer {
@@ -202,7 +272,7 @@ pub async fn on_attempt(app: &App, d: &Delivery, a: &Attempt) -> Result<(), Pipe
         }
         _ => {}
     }
-    Ok(())
+    Ok(Effects { deliveries: out, bus_events: vec![] })
 }
 
 /// Before each attempt of an SMS: a recipient who opted out is never sent to.

@@ -6,7 +6,7 @@ use crate::api::extract::{parse_object, JsonBody, Params, TenantId};
 use crate::api::openapi::Error;
 use crate::app::App;
 use crate::error::ApiError;
-use crate::model::format_time;
+use crate::model::format_time_ms;
 use crate::ports::StoreError;
 use crate::products::sms::model::{Contact, ContactStatus};
 use crate::products::sms::store;
@@ -153,7 +153,7 @@ pub async fn create(
         Some(p) if is_e164(p) => p.clone(),
         _ => return Err(invalid("phone_number: required, E.164 (+ and 2 to 15 digits)")),
     };
-    let now = format_time(app.now_ms());
+    let now = format_time_ms(app.now_ms());
     let c = apply(input, Contact::new(&phone, &now), &now)?;
     match store::put_contact(app.store.as_ref(), &tenant, &c, None).await {
         Ok(()) => Ok((StatusCode::CREATED, Json(c))),
@@ -199,7 +199,7 @@ pub async fn replace(
         return Err(invalid(format!("phone_number: must be the path's number ({phone}) or left out")));
     }
     let st = app.store.as_ref();
-    let now = format_time(app.now_ms());
+    let now = format_time_ms(app.now_ms());
     let cur = store::contact(st, &tenant, &phone).await?;
     let version = cur.as_ref().map(|c| c.version);
     let c = apply(input, cur.map_or_else(|| Contact::new(&phone, &now), |c| c.value), &now)?;

@@ -85,7 +85,7 @@ pub async fn list(
                 // Newest first: everything after this is older still.
                 return Ok(Json(SmsPage { sms: out, next_cursor: None }));
             }
-            let keep = q.flow_id.is_none_or(|f| r.flow_id == f)
+            let keep = q.flow_id.is_none_or(|f| r.flow_id == Some(f))
                 && status.as_deref().is_none_or(|s| r.status == s)
                 && q.to.as_deref().is_none_or(|t| r.to == t)
                 && until.is_none_or(|u| r.created_at_ms < u);
