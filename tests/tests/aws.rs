@@ -288,4 +288,52 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     assert_eq!((lookup.method.as_str(), lookup.status), ("GET", 200));
     let second = rx.wait_for(7, WAIT).await.remove(6).json();
     assert_eq!(second["smsDetails"][0]["deliveryStatus"], "UNDELIVERED");
+
+    // 6. The SMS webhooks on AWS: an opt-out through Twilio's signed incoming-message webhook
+    // (the ingest routes), and a send's delivery report once both recipients are final.
+    let url = |p: &str| json!({"url": format!("{}/{p}", rx.url)});
+    let (s, m) = rh
+        .put(
+            "/v1/account/messaging",
+            &json!({"webhooks": {"unsubscribe": url("unsubscribe"), "deliveryReport": url("report")}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{m}");
+    let inbound_url = m["inboundUrls"][0]["url"].as_str().unwrap().to_string();
+    let stop = tw.inbound_params("+19999999999", "+15550001111", "stop", None);
+    let (s, twiml) = tw.send_inbound(&inbound_url, &stop).await;
+    assert_eq!((s, twiml.as_str()), (200, ringhook::api::v1::twilio::EMPTY_TWIML));
+    let got = rx.wait_for(8, WAIT).await.remove(7);
+    assert_eq!(got.path, "/unsubscribe");
+    assert_eq!(got.json()["phone_number"], "+19999999999");
+    assert_eq!(rh.get("/v1/contacts/+19999999999").await.1["status"], "unsubscribed");
+    let (s, sent) = rh
+        .post(
+            "/v1/messages",
+            &json!({"to": ["+15551230001", "+15551230002"], "text": "Shipped.", "from": "+15550001111"}),
+        )
+        .await;
+    assert_eq!(s, 202, "{sent}");
+    let id = sent["id"].as_str().unwrap().to_string();
+    let mut sent_now = Value::Null;
+    for _ in 0..300 {
+        sent_now = rh.get(&format!("/v1/messages/{id}")).await.1;
+        if sent_now["messages"].as_array().unwrap().iter().all(|r| r["messageSid"].is_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ds = rh.deliveries(&format!("eventId={id}")).await;
+    assert!(
+        sent_now["messages"].as_array().unwrap().iter().all(|r| r["messageSid"].is_string()),
+        "the send's SMS never went out: {sent_now:#}\ndeliveries: {ds:#?}"
+    );
+    let msgs = tw.wait_for(4, WAIT).await.split_off(2);
+    assert_eq!(tw.send_status(&msgs[0], "delivered", None).await.0, 204);
+    assert_eq!(tw.send_status(&msgs[1], "undelivered", Some("30003")).await.0, 204);
+    let report = rx.wait_for(9, WAIT).await.remove(8);
+    assert_eq!(report.path, "/report");
+    let codes: Vec<Value> = report.json()["statuses"].as_array().unwrap().iter().map(|g| g["code"].clone()).collect();
+    assert_eq!(codes, [json!("100"), json!("200")]);
+    rx.expect_no_more_than(9, Duration::from_millis(500)).await;
 }

@@ -314,6 +314,9 @@ async fn a_send_to_five_is_reported_once_after_its_last_final_status() {
     no_more_at(&s.rx, "report", 1).await;
     let (_, sent) = s.rh.get(&format!("/v1/messages/{id}")).await;
     assert!(sent["reportedAt"].is_string(), "{sent}");
+    for r in sent["messages"].as_array().unwrap() {
+        assert_eq!(r["from"], OURS, "the sender's default From the SMS went out with");
+    }
     // The failed one is also a rejection, with Twilio's code and what it means.
     let rejected = wait_at(&s.rx, "rejected", 1).await.remove(0).json();
     assert_seed_shape(&rejected, "rejection");

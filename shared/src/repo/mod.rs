@@ -8,7 +8,7 @@ pub mod signing_secrets;
 pub mod tenants;
 pub mod webhooks;
 
-use crate::ports::{Condition, Doc, Item, ItemStore, StoreError};
+use crate::ports::{Condition, Doc, Item, ItemStore, QueryOpts, SkRange, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -38,6 +38,33 @@ pub async fn get<T: DeserializeOwned>(
     sk: &str,
 ) -> Result<Option<Versioned<T>>, StoreError> {
     store.get(pk, sk).await?.map(decode).transpose()
+}
+
+/// Every item under `pk`, in sort-key order, read a page of 500 at a time.
+pub async fn list_all<T: DeserializeOwned>(store: &dyn ItemStore, pk: &str) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let opts = QueryOpts { limit: Some(500), descending: false, after: after.clone() };
+        let page = store.query(pk, SkRange::All, opts).await?;
+        let n = page.len();
+        for item in page {
+            after = Some(item.sk.clone());
+            out.push(decode(item)?.value);
+        }
+        if n < 500 {
+            return Ok(out);
+        }
+    }
+}
+
+/// Deletes the item if it exists; whether it did.
+pub async fn delete_if_exists(store: &dyn ItemStore, pk: &str, sk: &str) -> Result<bool, StoreError> {
+    if store.get(pk, sk).await?.is_none() {
+        return Ok(false);
+    }
+    store.delete(pk, sk, Condition::None).await?;
+    Ok(true)
 }
 
 /// Writes `item` as the next version of what was read (`None`: must not exist yet).

@@ -2,30 +2,11 @@
 //! `ItemStore` (keys in `repo::keys`).
 
 use super::model::{CallTarget, Callback, Connection, NotificationKind, Reminder};
-use crate::ports::{Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
-use crate::repo::{decode, encode, get, keys, put_next, Versioned};
-use serde::de::DeserializeOwned;
+use crate::ports::{Item, ItemStore, QueryOpts, SkRange, StoreError};
+use crate::repo::{decode, delete_if_exists, encode, get, keys, list_all, put_next, Versioned};
 
 /// Callbacks and finished reminders are kept this long after their last change.
 pub const RETENTION_SECS: i64 = 30 * 24 * 3600;
-
-async fn list_all<T: DeserializeOwned>(store: &dyn ItemStore, pk: &str) -> Result<Vec<T>, StoreError> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .query(pk, SkRange::All, QueryOpts { limit: Some(500), descending: false, after: after.clone() })
-            .await?;
-        let n = page.len();
-        for item in page {
-            after = Some(item.sk.clone());
-            out.push(decode(item)?.value);
-        }
-        if n < 500 {
-            return Ok(out);
-        }
-    }
-}
 
 // --- call targets ---
 
@@ -53,14 +34,6 @@ pub async fn put_call_target(
 
 pub async fn delete_call_target(store: &dyn ItemStore, tenant: &str, id: &str) -> Result<bool, StoreError> {
     delete_if_exists(store, &keys::call_targets(tenant), id).await
-}
-
-async fn delete_if_exists(store: &dyn ItemStore, pk: &str, sk: &str) -> Result<bool, StoreError> {
-    if store.get(pk, sk).await?.is_none() {
-        return Ok(false);
-    }
-    store.delete(pk, sk, Condition::None).await?;
-    Ok(true)
 }
 
 // --- connections ---

@@ -2,8 +2,8 @@
 //! account's Twilio sender, and, when the flow's webhook is enabled, webhook #1 (flow complete)
 //! goes to the account's default webhook.
 
-use super::model::{Account, Flow, SmsRecord};
-use super::{body, segments, store, SendContext};
+use super::model::{Account, Flow, Origin, SmsRecord};
+use super::{body, store, SendContext};
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::error::PipelineError;
@@ -202,10 +202,9 @@ fn sms_step(
     let text = render_text(&step.text, &c.variables);
     let to = resolve_to(&step.to, &event.payload);
     let from = step.from.clone().unwrap_or_default();
-    let info = segments::count(&text);
     let id = delivery_id(event, &format!("sms-step:{i}"), 0);
     let record_id = uuid_v7(now, format!("{tenant}\0{}\0{i}", event.id).as_bytes());
-    let record = SmsRecord {
+    let origin = Origin {
         id: record_id.clone(),
         tenant_id: tenant.clone(),
         event_id: event.id.clone(),
@@ -214,25 +213,8 @@ fn sms_step(
         call_uuid: c.call_uuid.clone(),
         flow_id: Some(flow.id),
         send_id: None,
-        account_id: account_id(account, tenant),
-        to: to.clone().unwrap_or_default(),
-        from: from.clone(),
-        text: text.clone(),
-        length: info.length as u32,
-        segments: info.segments as u32,
-        unicode: info.encoding == segments::Encoding::Ucs2,
-        cost: account.sms_pricing.cost(info.segments as u32),
-        created_at_ms: now,
-        send_time_ms: None,
-        status: "pending".into(),
-        delivery_time_ms: None,
-        message_sid: None,
-        error_code: None,
-        error: None,
-        notify_on_delivery: None,
-        looked_up_at_ms: None,
-        updated_at_ms: now,
     };
+    let record = SmsRecord::pending(origin, account, to.clone().unwrap_or_default(), from.clone(), text.clone(), now);
     let sender = account.sms_sender_id.clone().unwrap_or_default();
     let sms = SmsBody { to: to.clone().unwrap_or_default(), from, body: text };
     let mut d = Delivery::new(

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 /// policy and secret), or a URL (POST JSON, signed with the account's signing secret, the
 /// default retry policy).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum Target {
     Webhook {
         #[serde(rename = "webhookId")]

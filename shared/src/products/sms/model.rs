@@ -208,6 +208,54 @@ pub struct SmsRecord {
     pub updated_at_ms: i64,
 }
 
+/// Where an SMS record comes from: its ids and what sent it (a flow run or a send).
+pub struct Origin {
+    pub id: String,
+    pub tenant_id: String,
+    pub event_id: String,
+    pub delivery_id: String,
+    pub attempt_detail: String,
+    pub call_uuid: String,
+    pub flow_id: Option<u64>,
+    pub send_id: Option<String>,
+}
+
+impl SmsRecord {
+    /// A record of an SMS about to be sent: its length, segments and cost counted now, with the
+    /// account's number and pricing.
+    pub fn pending(o: Origin, account: &Account, to: String, from: String, text: String, now: i64) -> SmsRecord {
+        let info = super::segments::count(&text);
+        SmsRecord {
+            account_id: super::flows::account_id(account, &o.tenant_id),
+            id: o.id,
+            tenant_id: o.tenant_id,
+            event_id: o.event_id,
+            delivery_id: o.delivery_id,
+            attempt_detail: o.attempt_detail,
+            call_uuid: o.call_uuid,
+            flow_id: o.flow_id,
+            send_id: o.send_id,
+            to,
+            from,
+            text,
+            length: info.length as u32,
+            segments: info.segments as u32,
+            unicode: info.encoding == super::segments::Encoding::Ucs2,
+            cost: account.sms_pricing.cost(info.segments as u32),
+            created_at_ms: now,
+            send_time_ms: None,
+            status: "pending".into(),
+            delivery_time_ms: None,
+            message_sid: None,
+            error_code: None,
+            error: None,
+            notify_on_delivery: None,
+            looked_up_at_ms: None,
+            updated_at_ms: now,
+        }
+    }
+}
+
 /// Twilio's final message statuses: nothing follows them but `read`.
 pub fn is_final_status(status: &str) -> bool {
     matches!(status, "delivered" | "undelivered" | "failed" | "canceled" | "read" | "not_sent" | "rejected")

@@ -3,8 +3,8 @@
 //! have passed, the delivery report webhook fires once for the send.
 
 use super::messaging::{self, Kind, BOUNCE_CODES};
-use super::model::{is_final_status, Account, SmsRecord};
-use super::{flows, segments, store, SendContext};
+use super::model::{is_final_status, Account, Origin, SmsRecord};
+use super::{flows, store, SendContext};
 use crate::app::App;
 use crate::delivery::retry::RetryPolicy;
 use crate::error::PipelineError;
@@ -64,7 +64,6 @@ pub async fn create(
         time: format_time_ms(now),
         received_at_ms: now,
     };
-    let info = segments::count(text);
     let sender = account.sms_sender_id.clone().unwrap_or_default();
     let mut send = Send {
         id: id.clone(),
@@ -80,7 +79,7 @@ pub async fn create(
     for (i, number) in to.iter().enumerate() {
         let sms_id = flows::uuid_v7(now, format!("{tenant}\0{id}\0{i}").as_bytes());
         let d_id = delivery_id(&event, &format!("send:{i}"), 0);
-        let record = SmsRecord {
+        let origin = Origin {
             id: sms_id.clone(),
             tenant_id: tenant.to_string(),
             event_id: id.clone(),
@@ -89,25 +88,9 @@ pub async fn create(
             call_uuid: id.clone(),
             flow_id: None,
             send_id: Some(id.clone()),
-            account_id: flows::account_id(account, tenant),
-            to: number.clone(),
-            from: from.clone().unwrap_or_default(),
-            text: text.to_string(),
-            length: info.length as u32,
-            segments: info.segments as u32,
-            unicode: info.encoding == segments::Encoding::Ucs2,
-            cost: account.sms_pricing.cost(info.segments as u32),
-            created_at_ms: now,
-            send_time_ms: None,
-            status: "pending".into(),
-            delivery_time_ms: None,
-            message_sid: None,
-            error_code: None,
-            error: None,
-            notify_on_delivery: None,
-            looked_up_at_ms: None,
-            updated_at_ms: now,
         };
+        let from_text = from.clone().unwrap_or_default();
+        let record = SmsRecord::pending(origin, account, number.clone(), from_text, text.to_string(), now);
         store::create_record(st, &record).await?;
         let body = SmsBody { to: number.clone(), from: from.clone().unwrap_or_default(), body: text.to_string() };
         let mut d = Delivery::new(

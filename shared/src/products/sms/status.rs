@@ -216,6 +216,10 @@ pub async fn on_attempt(app: &App, d: &Delivery, a: &Attempt) -> Result<Effects,
                     (Some(200..=299), Some(v)) => {
                         r.send_time_ms.get_or_insert(a.started_at_ms);
                         r.error = None;
+                        // Sent from the sender's default number: the record shows which.
+                        if let (true, Some(f)) = (r.from.is_empty(), v["from"].as_str()) {
+                            r.from = f.to_string();
+                        }
                         let sid = v["sid"].as_str();
                         let twilio_status = v["status"].as_str().unwrap_or("queued");
                         apply(r, twilio_status, None, sid, now);

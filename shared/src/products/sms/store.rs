@@ -1,8 +1,8 @@
 //! Storage of the SMS product's items on the `ItemStore` (keys in `repo::keys`).
 
 use super::model::{is_final_status, Account, Contact, ContactStatus, Flow, SmsRecord};
-use crate::ports::{Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
-use crate::repo::{decode, encode, get, keys, put_next, Versioned};
+use crate::ports::{Item, ItemStore, QueryOpts, SkRange, StoreError};
+use crate::repo::{decode, delete_if_exists, encode, get, keys, list_all, put_next, Versioned};
 
 /// SMS records are kept this long after their last change (like the delivery log).
 pub const RETENTION_SECS: i64 = crate::repo::deliveries::RETENTION_SECS;
@@ -30,20 +30,7 @@ pub async fn put_account(
 // --- flows ---
 
 pub async fn flows(store: &dyn ItemStore, tenant: &str) -> Result<Vec<Flow>, StoreError> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let opts = QueryOpts { limit: Some(500), descending: false, after: after.clone() };
-        let page = store.query(&keys::flows(tenant), SkRange::All, opts).await?;
-        let n = page.len();
-        for item in page {
-            after = Some(item.sk.clone());
-            out.push(decode(item)?.value);
-        }
-        if n < 500 {
-            return Ok(out);
-        }
-    }
+    list_all(store, &keys::flows(tenant)).await
 }
 
 pub async fn flow(store: &dyn ItemStore, tenant: &str, id: u64) -> Result<Option<Versioned<Flow>>, StoreError> {
@@ -68,14 +55,6 @@ pub async fn put_flow(
 
 pub async fn delete_flow(store: &dyn ItemStore, tenant: &str, id: u64) -> Result<bool, StoreError> {
     delete_if_exists(store, &keys::flows(tenant), &keys::flow_sk(id)).await
-}
-
-async fn delete_if_exists(store: &dyn ItemStore, pk: &str, sk: &str) -> Result<bool, StoreError> {
-    if store.get(pk, sk).await?.is_none() {
-        return Ok(false);
-    }
-    store.delete(pk, sk, Condition::None).await?;
-    Ok(true)
 }
 
 // --- SMS records ---

@@ -23,11 +23,17 @@ fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::unprocessable(INVALID, detail)
 }
 
+/// A phone number in E.164 (for the document).
+#[derive(ToSchema)]
+#[schema(pattern = "^\\+[0-9]{2,15}$", example = "+15551230001")]
+#[allow(dead_code)]
+pub struct E164(String);
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendInput {
     /// The recipients (E.164), each sent the text once.
-    #[schema(min_items = 1, max_items = 1000, value_type = Vec<String>, example = json!(["+15551230001", "+15551230002"]))]
+    #[schema(min_items = 1, max_items = 1000, value_type = Vec<E164>, example = json!(["+15551230001", "+15551230002"]))]
     pub to: Vec<String>,
     /// The text (1 to 1600 characters).
     #[schema(min_length = 1, max_length = 1600, pattern = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]")]
