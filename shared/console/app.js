@@ -10,6 +10,8 @@ import * as resources from './resources.js';
 
 // Loaded when an SMS page is first opened.
 const sms = page => async (el, id, q) => (await import('./sms.js')).render(page, el, id, q);
+// The message settings and sends: loaded when one of them is first opened.
+const messaging = page => async (el, id, q) => (await import('./messaging.js')).render(page, el, id, q);
 
 // [key, title, render, nav entry (false: none; the page's `group` entry is highlighted), nav title]
 const PAGES = [
@@ -23,6 +25,8 @@ const PAGES = [
   ['flows', 'Flows', sms('flows'), false, null, 'sms'],
   ['contacts', 'Contacts', sms('contacts'), false, null, 'sms'],
   ['sms-settings', 'SMS settings', sms('settings'), false, null, 'sms'],
+  ['sms-messaging', 'Message settings', messaging('settings'), false, null, 'sms'],
+  ['send', 'Send', messaging('send'), false, null, 'sms'],
 ];
 
 const main = document.getElementById('main');

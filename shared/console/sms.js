@@ -1,16 +1,18 @@
 // SMS messaging (docs/sms.md): the SMS log, flows, contacts and the account's SMS settings.
+// The message settings and sends (messaging.js) share this module's tabs and helpers.
 import { h, clear, api, get, qs, field, input, select, head, link, table, empty, toast, showError, clearErrors, confirmDialog, rowsEditor, when } from './ui.js';
 
-const enc = encodeURIComponent;
+export const enc = encodeURIComponent;
 const STATUSES = ['PENDING', 'QUEUED', 'SENT', 'DELIVERED', 'READ', 'UNDELIVERED', 'FAILED', 'NOT_SENT', 'REJECTED'];
 // Not a number: sent as typed, for the API's error.
-const num = v => (v.trim() !== '' && !isNaN(v) ? Number(v) : v);
-const status = s => h('span', { class: `badge ${/^(DELIVERED|READ|active)$/.test(s) ? 'succeeded' : /FAIL|UNDEL|NOT_|REJ|unsub/.test(s) ? 'failed' : 'pending'}` }, s);
+export const num = v => (v.trim() !== '' && !isNaN(v) ? Number(v) : v);
+export const status = s => h('span', { class: `badge ${/^(DELIVERED|READ|active|resumed)$/.test(s) ? 'succeeded' : /FAIL|UNDEL|NOT_|REJ|unsub|suspended|deactivated/.test(s) ? 'failed' : 'pending'}` }, s);
 const cost = c => `${c.amount} ${c.currency.currencyName}`;
-const facts = rows => h('dl', { class: 'facts' }, rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]));
-const tabs = cur => h('nav', { class: 'subnav', 'aria-label': 'SMS' }, [['sms', 'SMS log'], ['flows', 'Flows'], ['contacts', 'Contacts'], ['sms-settings', 'Settings']]
+export const facts = rows => h('dl', { class: 'facts' }, rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]));
+export const tabs = cur => h('nav', { class: 'subnav', 'aria-label': 'SMS' }, [['sms', 'SMS log'], ['send', 'Send'], ['flows', 'Flows'], ['contacts', 'Contacts'],
+  ['sms-settings', 'Settings'], ['sms-messaging', 'Message settings']]
   .map(([k, t]) => h('a', { href: `#/${k}`, 'aria-current': k === cur ? 'page' : null }, t)));
-const submit = (text, ...more) => h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, text), more);
+export const submit = (text, ...more) => h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, text), more);
 
 export function render(page, el, id, q) {
   if (page === 'settings') return settings(el);
@@ -20,7 +22,7 @@ export function render(page, el, id, q) {
 }
 
 // Submit runs `send`; the text it returns is shown on top, an API error at its field.
-function form(label, send, ...kids) {
+export function form(label, send, ...kids) {
   const top = h('div');
   const f = h('form', { novalidate: true, 'aria-label': label, onsubmit: async e => {
     e.preventDefault();
@@ -46,11 +48,11 @@ async function log(el, q) {
     location.hash = `#/sms${qs(Object.fromEntries(ctl.map(([k, , c]) => [k, c.value])))}`;
   } }, h('div', { class: 'grid3' }, ctl.map(([k, label, c]) => field(label, c, { path: k }))), submit('Apply filters'));
   const rows = page.sms.map(r => h('tr', { 'data-id': r.id },
-    h('td', {}, link(`#/sms/${enc(r.id)}`, r.createdAt)), h('td', {}, r.to), h('td', { class: 'name' }, names[r.flowId] || r.flowId),
+    h('td', {}, link(`#/sms/${enc(r.id)}`, r.createdAt)), h('td', {}, r.to), h('td', { class: 'name' }, r.flowId == null ? link(`#/send/${enc(r.phononUuid)}`, 'Send') : names[r.flowId] || r.flowId),
     h('td', {}, status(r.deliveryStatus)), h('td', {}, r.segments), h('td', {}, cost(r.cost)), h('td', { class: 'name' }, r.text)));
   clear(el, tabs('sms'), head('SMS log'), filters,
-    rows.length ? table(['Created', 'To', 'Flow', 'Status', 'Segments', 'Cost', 'Text'], rows)
-      : empty(f.flowId || f.status || f.to ? 'No SMS match these filters.' : 'No SMS yet: flows send them.'),
+    rows.length ? table(['Created', 'To', 'Flow or send', 'Status', 'Segments', 'Cost', 'Text'], rows)
+      : empty(f.flowId || f.status || f.to ? 'No SMS match these filters.' : 'No SMS yet: flows and sends make them.'),
     page.nextCursor ? link(`#/sms${qs({ ...f, cursor: page.nextCursor })}`, 'Older', 'button') : null);
 }
 
@@ -66,7 +68,8 @@ async function record(el, id) {
       ['Type', `${r.smsType}, nonEnglishChars ${r.nonEnglishChars}`],
       ['Segments', r.segments], ['Cost', `${cost(c)}: ${c.smsUnit} × ${c.serviceChargeType}, category ${c.serviceCategory}, currency ${c.currency.currencyID}`],
       ['Created', r.createdAt], ['Sent', r.sendTime], ['Final status', r.deliveryTime], ['MessageSid', r.messageSid],
-      ['Flow', link(`#/flows/${r.flowId}`, r.flowId)], ['Call', r.phononUuid], ['Attempt', r.attemptDetail],
+      ...(r.flowId == null ? [['Send', link(`#/send/${enc(r.phononUuid)}`, r.phononUuid)]]
+        : [['Flow', link(`#/flows/${r.flowId}`, r.flowId)], ['Call', r.phononUuid]]), ['Attempt', r.attemptDetail],
       ['Account', r.accountID], ['Event', r.eventId], ['Delivery', logged(r.deliveryId)], ['SMS id', r.id]])),
     h('h2', {}, 'The receiver\'s answer to the status webhook'),
     a ? h('div', { class: 'card', id: 'answer' }, facts([['Status', a.status ?? 'no answer'], ['At', a.at], a.error && ['Error', a.error],
@@ -144,7 +147,7 @@ async function contacts(el, q) {
     await api('POST', 'v1/contacts', Object.fromEntries(ctl.filter(([, c]) => c.value.trim()).map(([k, c]) => [k, c.value])));
     await contacts(el, q);
   };
-  clear(el, tabs('contacts'), head('Contacts'), h('p', { class: 'muted' }, 'An unsubscribed number is never sent an SMS.'),
+  clear(el, tabs('contacts'), head('Contacts'), h('p', { class: 'muted' }, 'An unsubscribed number is never sent an SMS. Carriers may suspend, deactivate, resume or transfer a number; bounces count unreachable-number errors since its last delivered SMS (the bounce webhook fires at the threshold of ', link('#/sms-messaging', 'Message settings'), ').'),
     rows.length ? table(['Phone number', 'Name and email', 'Status', 'Bounces', ''], rows) : empty('No contacts yet.'),
     next ? link(`#/contacts?cursor=${enc(next)}`, 'Next page', 'button') : null,
     h('h2', {}, 'Add a contact'), form('Contact', add, h('div', { class: 'grid2' },

@@ -336,4 +336,18 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
     let codes: Vec<Value> = report.json()["statuses"].as_array().unwrap().iter().map(|g| g["code"].clone()).collect();
     assert_eq!(codes, [json!("100"), json!("200")]);
     rx.expect_no_more_than(9, Duration::from_millis(500)).await;
+    // The undelivered one counted a bounce on its contact (kept in DynamoDB).
+    assert_eq!(rh.get("/v1/contacts/+15551230002").await.1["bounces"], 1);
+    // A carrier's contact status event: the contact changes, its webhook goes out.
+    let (s, m) = rh
+        .put(
+            "/v1/account/messaging",
+            &json!({"webhooks": {"contactStatus": url("contact"), "deliveryReport": url("report")}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{m}");
+    rh.send_event(&ringhook_e2e::sample("sms/contact.status.deactivated.json")).await;
+    let got = rx.wait_for(10, WAIT).await.remove(9);
+    assert_eq!((got.path.as_str(), &got.json()["status"]), ("/contact", &json!("deactivated")));
+    assert_eq!(rh.get("/v1/contacts/+19999999999").await.1["status"], "deactivated");
 }

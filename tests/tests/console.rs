@@ -5,7 +5,9 @@
 //! delivery in the event log with its attempt, provoke the seed's validation errors and find
 //! each next to its field, rotate a secret, redeliver, see the overview's chart count the
 //! deliveries, toggle a callback-notification tile; plus page weight, no request to another
-//! host, labels and keyboard use, a 390-px-wide screen and a 200-character trigger name.
+//! host, labels and keyboard use, a 390-px-wide screen and a 200-character trigger name. Two
+//! more go through the SMS pages (log, record, flows, contacts, settings) and the SMS webhook
+//! pages (message settings, sends).
 //!
 //! A screenshot of every page goes to `target/console-screenshots/` (not committed). Without
 //! chromedriver the browser test fails and says how to install it (`.ci/run` does): a browser
@@ -922,9 +924,16 @@ async fn the_sms_pages_in_a_real_browser() {
     b.find("main[data-ready=log] dl.facts").await;
     assert!(b.text("main h1").await.contains(&delivery));
 
-    // -- Contacts: a bad number is the API's error at the field; a contact added; unsubscribed
-    // and re-subscribed from the list; deleted.
+    // -- Contacts: the flow's SMS made its number a contact (active, no bounces), deleted from
+    // the list; a bad number is the API's error at the field; a contact added; unsubscribed and
+    // re-subscribed from the list; deleted.
     b.route("#/contacts", "contacts").await;
+    let row = b
+        .js("return [...document.querySelectorAll(\"tr[data-id='+919999999999'] td\")].map(t => t.textContent)", vec![])
+        .await;
+    assert_eq!(row, json!(["+919999999999", "", "active", "0", "UnsubscribeDelete"]));
+    b.click("button[aria-label='Delete +919999999999']").await;
+    b.click("dialog[open] button.primary").await;
     b.find("main[data-ready=contacts] .empty").await;
     b.fill("[data-path=phone_number] input", "919999999999").await;
     b.click("form[aria-label=Contact] button[type=submit]").await;
@@ -965,6 +974,219 @@ async fn the_sms_pages_in_a_real_browser() {
     for (hash, page, file) in [
         (&*format!("#/sms/{sms_id}"), "sms", "sms-08-phone-record"),
         ("#/sms-settings", "sms-settings", "sms-09-phone-settings"),
+    ] {
+        b.route(hash, page).await;
+        b.check_page(&format!("390 px: {hash}")).await;
+        b.shot(file).await;
+    }
+    b.check_same_origin(&base).await;
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sms_webhook_pages_in_a_real_browser() {
+    let rh = Ringhook::start(bin!(), Options::default()).await;
+    let rx = Receiver::start().await;
+    let b = Browser::start().await;
+    let base = rh.base.trim_end_matches('/').to_string();
+    let (s, hook) =
+        rh.post("/v1/webhooks", &json!({"name": "CRM inbound", "url": "https://crm.example.com/sms/inbound"})).await;
+    assert_eq!(s, 201, "{hook}");
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    let (s, sender) = rh
+        .post(
+            "/v1/sms-senders",
+            &json!({"accountSid": "AC0123456789abcdef0123456789abcdef", "authToken": "9f8e7d6c5b4a39281706f5e4d3c2b1a0"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{sender}");
+    let sender_id = sender["id"].as_str().unwrap().to_string();
+    let loaded = "return performance.getEntriesByType('resource').some(e => e.name.endsWith('/messaging.js'))";
+
+    // -- Sign in; the message settings' module is loaded only when one of its tabs is opened.
+    b.goto(&format!("{base}/console")).await;
+    b.fill("form.signin input", &rh.key).await;
+    b.find("form.signin input").await.send_keys("\u{E007}").await.unwrap();
+    b.find("main[data-ready=overview]").await;
+    b.click("#nav a[href='#/sms']").await;
+    b.find("main[data-ready=sms] .empty").await;
+    assert_eq!(b.js(loaded, vec![]).await, false, "not loaded with the SMS log");
+    b.click("nav.subnav a[href='#/sms-messaging']").await;
+    b.find("main[data-ready=sms-messaging] form[aria-label='Message settings']").await;
+    assert_eq!(b.js(loaded, vec![]).await, true);
+    assert_eq!(b.text("#nav a[aria-current=page]").await, "SMS", "under the SMS entry");
+    assert_eq!(b.text("nav.subnav a[aria-current=page]").await, "Message settings");
+    // The defaults: every destination none.
+    let kinds = b.js("return [...document.querySelectorAll('fieldset[data-kind] select')].filter(s => s.closest('.field').dataset.path.split('.').length === 2).map(s => s.value)", vec![]).await;
+    assert_eq!(kinds, json!(["", "", "", "", "", ""]));
+
+    // -- A URL the API refuses: its error under the bounce URL, nothing saved.
+    b.choose("[data-path='webhooks.bounce'] select", "url").await;
+    b.fill("[data-path='webhooks.bounce.url'] input", "ftp://x").await;
+    b.click("form[aria-label='Message settings'] button[type=submit]").await;
+    let err = b.error_for("webhooks.bounce.url").await;
+    assert!(err.contains("invalid message settings") && err.contains("webhooks.bounce.url:"), "{err}");
+    assert_eq!(b.js("return document.querySelectorAll('[data-error-for]').length", vec![]).await, 1);
+    b.shot("sms-10-messaging-error").await;
+    let (_, m) = rh.get("/v1/account/messaging").await;
+    assert!(m["updatedAt"].is_null() && m["webhooks"]["bounce"].is_null(), "{m}");
+
+    // -- Inbound to the webhook, bounce to a URL, threshold 2, unknown-only, JOIN; saved.
+    b.choose("[data-path='webhooks.inbound'] select", "webhook").await;
+    b.choose("[data-path='webhooks.inbound.webhookId'] select", &hook_id).await;
+    b.fill("[data-path='webhooks.bounce.url'] input", "https://crm.example.com/sms/bounce").await;
+    b.fill("[data-path=bounceThreshold] input", "2").await;
+    b.click("[data-path=unknownMessagesOnly] input").await;
+    b.fill("[data-path=optInKeywords] input", "JOIN").await;
+    b.check_page("message settings").await;
+    b.click("form[aria-label='Message settings'] button[type=submit]").await;
+    assert!(b.text("form[aria-label='Message settings'] p.notice").await.contains("saved"));
+    assert_eq!(b.js("return document.querySelectorAll('[data-error-for]').length", vec![]).await, 0);
+    let (_, m) = rh.get("/v1/account/messaging").await;
+    assert_eq!(
+        m["webhooks"],
+        json!({"inbound": {"webhookId": hook_id}, "unsubscribe": null, "bounce": {"url": "https://crm.example.com/sms/bounce"},
+               "deliveryReport": null, "contactStatus": null, "rejection": null})
+    );
+    assert_eq!(
+        (&m["bounceThreshold"], &m["unknownMessagesOnly"], &m["optInKeywords"]),
+        (&json!(2), &json!(true), &json!(["JOIN"])),
+        "{m}"
+    );
+    assert!(m["updatedAt"].is_string(), "{m}");
+    // The sender's inbound URL, shown to copy as the API gives it.
+    assert_eq!(m["inboundUrls"].as_array().unwrap().len(), 1, "{m}");
+    assert_eq!(m["inboundUrls"][0]["smsSenderId"], sender_id.as_str());
+    let inbound = m["inboundUrls"][0]["url"].as_str().unwrap();
+    assert!(inbound.contains("/v1/twilio/inbound?") && inbound.contains(&sender_id), "{inbound}");
+    assert_eq!(b.text(&format!("#inbound-urls [data-sender='{sender_id}'] code")).await, inbound);
+    b.find(&format!("#inbound-urls [data-sender='{sender_id}'] button")).await;
+    // Opened again, the form shows what was saved.
+    b.route("#/sms-messaging", "sms-messaging").await;
+    let shown = b
+        .js(
+            "const v = p => document.querySelector(`[data-path='${p}'] select, [data-path='${p}'] input`); \
+             return [v('webhooks.inbound').value, v('webhooks.inbound.webhookId').value, v('webhooks.bounce').value, \
+                     v('webhooks.bounce.url').value, v('webhooks.rejection').value, v('bounceThreshold').value, \
+                     v('unknownMessagesOnly').checked, v('optInKeywords').value]",
+            vec![],
+        )
+        .await;
+    assert_eq!(shown, json!(["webhook", hook_id, "url", "https://crm.example.com/sms/bounce", "", "2", true, "JOIN"]));
+    b.check_page("message settings").await;
+    b.shot("sms-11-messaging").await;
+    // The delivery report to the receiver, for the send below; the others stay as they are.
+    b.choose("[data-path='webhooks.deliveryReport'] select", "url").await;
+    b.fill("[data-path='webhooks.deliveryReport.url'] input", &format!("{}/report", rx.url)).await;
+    b.click("form[aria-label='Message settings'] button[type=submit]").await;
+    assert!(b.text("form[aria-label='Message settings'] p.notice").await.contains("saved"));
+    let (_, m2) = rh.get("/v1/account/messaging").await;
+    assert_eq!(m2["webhooks"]["deliveryReport"], json!({"url": format!("{}/report", rx.url)}));
+    assert_eq!(
+        (&m2["webhooks"]["inbound"], &m2["webhooks"]["bounce"]),
+        (&m["webhooks"]["inbound"], &m["webhooks"]["bounce"])
+    );
+
+    // -- A send: a bad third number is the API's error at the recipients, nothing sent; then two
+    // good numbers, and the send's page with each recipient's record.
+    b.click("nav.subnav a[href='#/send']").await;
+    b.find("main[data-ready=send] form[aria-label=Send]").await;
+    assert!(b.text("main p.notice").await.contains("no Twilio sender"), "the account has none");
+    b.set("[data-path=to] textarea", "+15551230001\n+15551230002\n555").await;
+    b.fill("[data-path=text] textarea", "Your order has shipped.").await;
+    b.click("form[aria-label=Send] button[type=submit]").await;
+    let err = b.error_for("to").await;
+    assert!(err.contains("invalid message") && err.contains("to[2]:") && err.contains("555"), "{err}");
+    b.check_page("send").await;
+    b.shot("sms-12-send-error").await;
+    assert_eq!(rh.get("/v1/sms").await.1["sms"], json!([]), "nothing sent");
+    b.set("[data-path=to] textarea", "+15551230001\n+15551230002\n").await;
+    b.click("form[aria-label=Send] button[type=submit]").await;
+    let hash = b
+        .until(
+            "the send's page",
+            "return location.hash.startsWith('#/send/snd_') && document.querySelector('main[data-ready=send] #send') && location.hash",
+        )
+        .await;
+    let send_id = hash.as_str().unwrap().trim_start_matches("#/send/").to_string();
+    // Without a Twilio sender both end NOT_SENT, which is final, so the report goes out.
+    wait_api(&rh, &format!("/v1/messages/{send_id}"), |s| {
+        s["reportedAt"].is_string()
+            && s["messages"].as_array().unwrap().iter().all(|m| m["deliveryStatus"] == "NOT_SENT")
+    })
+    .await;
+    let (_, send) = rh.get(&format!("/v1/messages/{send_id}")).await;
+    let report = rx.wait_for(1, WAIT).await;
+    assert_eq!(report[0].path, "/report");
+    assert_eq!(report[0].json()["total_messages"], 2, "{}", report[0].json());
+    assert_eq!(report[0].json()["messages"][1]["phone_number"], "15551230002");
+    assert_eq!((send["totalMessages"].as_u64(), send["text"].as_str()), (Some(2), Some("Your order has shipped.")));
+    b.click("main .head button").await; // Refresh
+    b.until(
+        "the report",
+        "return document.querySelector('main[data-ready=send] #send')?.textContent.includes('went out')",
+    )
+    .await;
+    let rows = b.js("return [...document.querySelectorAll('main tbody tr')].map(r => r.dataset.id)", vec![]).await;
+    let records = send["messages"].as_array().unwrap();
+    assert_eq!(rows, json!(records.iter().map(|r| r["id"].clone()).collect::<Vec<_>>()));
+    for (r, to) in records.iter().zip(["+15551230001", "+15551230002"]) {
+        assert_eq!(r["to"], to);
+        assert!(r["flowId"].is_null() && r["phononUuid"] == send_id.as_str(), "{r}");
+        let row = b.text(&format!("tr[data-id='{}']", r["id"].as_str().unwrap())).await;
+        assert!(row.contains(to) && row.contains(r["deliveryStatus"].as_str().unwrap()), "{row}");
+    }
+    assert!(b.text("#send").await.contains(&send_id));
+    b.check_page("a send").await;
+    b.shot("sms-13-send").await;
+    // Each record's page, and back to its send.
+    let first = records[0]["id"].as_str().unwrap();
+    b.click(&format!("tr[data-id='{first}'] a")).await;
+    b.find("main[data-ready=sms] #sms-record").await;
+    b.click(&format!("#sms-record a[href='#/send/{send_id}']")).await;
+    b.find("main[data-ready=send] #send").await;
+    // The send's records are in the SMS log too, named by their send.
+    b.route("#/sms", "sms").await;
+    assert!(b.text(&format!("tr[data-id='{first}']")).await.contains("Send"));
+    // A send opened by its id.
+    b.route("#/send", "send").await;
+    b.fill("form[aria-label='Open a send'] input", &send_id).await;
+    b.click("form[aria-label='Open a send'] button").await;
+    b.until(
+        "the send opened by id",
+        &format!(
+            "return location.hash === '#/send/{send_id}' && !!document.querySelector('main[data-ready=send] #send')"
+        ),
+    )
+    .await;
+
+    // -- A carrier deactivates one of the numbers (a contact.status event, through the API): the
+    // contacts list shows each number's status and bounces as the API has them.
+    rh.send_event(
+        &json!({"type": "contact.status", "payload": {"phone_number": "+15551230001", "status": "deactivated"}}),
+    )
+    .await;
+    wait_api(&rh, "/v1/contacts/+15551230001", |c| c["status"] == "deactivated").await;
+    b.route("#/contacts", "contacts").await;
+    for n in ["+15551230001", "+15551230002"] {
+        let (_, c) = rh.get(&format!("/v1/contacts/{n}")).await;
+        let cells = b
+            .js(
+                "return [...document.querySelectorAll(`tr[data-id='${arguments[0]}'] td`)].slice(2, 4).map(t => t.textContent)",
+                vec![json!(n)],
+            )
+            .await;
+        assert_eq!(cells, json!([c["status"], c["bounces"].to_string()]), "{n}: {c}");
+    }
+    assert_eq!(b.text("tr[data-id='+15551230001'] .badge.failed").await, "deactivated");
+    b.check_page("contacts").await;
+    b.shot("sms-14-contacts-status").await;
+
+    // -- A phone-sized screen.
+    b.client.set_window_size(390, 844).await.unwrap();
+    for (hash, page, file) in [
+        ("#/sms-messaging", "sms-messaging", "sms-15-phone-messaging"),
+        (&*format!("#/send/{send_id}"), "send", "sms-16-phone-send"),
     ] {
         b.route(hash, page).await;
         b.check_page(&format!("390 px: {hash}")).await;

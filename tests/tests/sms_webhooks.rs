@@ -314,6 +314,8 @@ async fn a_send_to_five_is_reported_once_after_its_last_final_status() {
     no_more_at(&s.rx, "report", 1).await;
     let (_, sent) = s.rh.get(&format!("/v1/messages/{id}")).await;
     assert!(sent["reportedAt"].is_string(), "{sent}");
+    let logged = s.rh.wait_deliveries("eventType=sms.delivery_report&status=succeeded", 1, WAIT).await;
+    assert_eq!(logged[0]["id"], sent["reportDeliveryId"], "the report is in the delivery log");
     for r in sent["messages"].as_array().unwrap() {
         assert_eq!(r["from"], OURS, "the sender's default From the SMS went out with");
     }

@@ -28,8 +28,12 @@ pub struct Send {
     /// The SMS records, one per recipient, in the order given.
     pub sms_ids: Vec<String>,
     pub created_at_ms: i64,
+    /// When the report was made (sent to the delivery-report destination, if one was set).
     #[serde(default)]
     pub reported_at_ms: Option<i64>,
+    /// The report's delivery (none: no destination was set when it was made).
+    #[serde(default)]
+    pub report_delivery_id: Option<String>,
 }
 
 /// The send's item: in the due-time index until its report went out (the 24-hour timeout).
@@ -73,6 +77,7 @@ pub async fn create(
         sms_ids: vec![],
         created_at_ms: now,
         reported_at_ms: None,
+        report_delivery_id: None,
     };
     let mut out = Vec::with_capacity(to.len());
     let st = app.store.as_ref();
@@ -114,13 +119,14 @@ pub async fn create(
 }
 
 /// The delivery report's status groups, by code: what each final outcome is reported as.
-pub const CODES: [(&str, &str, bool, bool); 7] = [
+pub const CODES: [(&str, &str, bool, bool); 8] = [
     ("100", "The message delivered successfully.", true, false),
     ("200", "The handset or number is unreachable (a bounce).", false, true),
     ("300", "The carrier did not deliver the message.", false, false),
     ("400", "The message failed.", false, false),
     ("500", "Twilio refused the message.", false, false),
     ("600", "Not sent: the recipient unsubscribed.", false, false),
+    ("610", "Not sent: no recipient or no Twilio sender.", false, false),
     ("700", "No final status within 24 hours.", false, false),
 ];
 
@@ -133,7 +139,8 @@ pub fn code_of(r: &SmsRecord) -> &'static str {
         "undelivered" => "300",
         "failed" | "canceled" => "400",
         "rejected" => "500",
-        "not_sent" => "600",
+        "not_sent" if r.error_code.as_deref() == Some(super::status::UNSUBSCRIBED_CODE) => "600",
+        "not_sent" => "610",
         _ => "700",
     }
 }
@@ -195,6 +202,7 @@ pub async fn maybe_report(
     .await?;
     if send.reported_at_ms.is_none() {
         send.reported_at_ms = Some(app.now_ms());
+        send.report_delivery_id = report.as_ref().map(|d| d.id.clone());
         match put_next(st, item(&send), Some(cur.version)).await {
             Ok(()) | Err(StoreError::ConditionFailed) => {}
             Err(e) => return Err(e.into()),

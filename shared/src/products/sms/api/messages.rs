@@ -52,8 +52,11 @@ pub struct SendView {
     pub total_messages: usize,
     pub text: String,
     pub created_at: String,
-    /// When the delivery report went out; null until then.
+    /// When the delivery report was made (every SMS final, or 24 hours); null until then.
     pub reported_at: Option<String>,
+    /// The report's delivery in the delivery log; null when no delivery-report destination was
+    /// set when it was made.
+    pub report_delivery_id: Option<String>,
     pub messages: Vec<SmsRecordView>,
 }
 
@@ -72,6 +75,7 @@ async fn view(app: &App, tenant: &str, s: &sends::Send) -> Result<SendView, ApiE
         text: s.text.clone(),
         created_at: body::time(s.created_at_ms, &zone),
         reported_at: s.reported_at_ms.map(|t| body::time(t, &zone)),
+        report_delivery_id: s.report_delivery_id.clone(),
         messages,
     })
 }
