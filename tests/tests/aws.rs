@@ -329,8 +329,9 @@ async fn aws_backend_end_to_end_and_lambda_handlers() {
         "the send's SMS never went out: {sent_now:#}\ndeliveries: {ds:#?}"
     );
     let msgs = tw.wait_for(4, WAIT).await.split_off(2);
-    assert_eq!(tw.send_status(&msgs[0], "delivered", None).await.0, 204);
-    assert_eq!(tw.send_status(&msgs[1], "undelivered", Some("30003")).await.0, 204);
+    let to = |n: &str| msgs.iter().find(|m| m.to == n).unwrap().clone();
+    assert_eq!(tw.send_status(&to("+15551230001"), "delivered", None).await.0, 204);
+    assert_eq!(tw.send_status(&to("+15551230002"), "undelivered", Some("30003")).await.0, 204);
     let report = rx.wait_for(9, WAIT).await.remove(8);
     assert_eq!(report.path, "/report");
     let codes: Vec<Value> = report.json()["statuses"].as_array().unwrap().iter().map(|g| g["code"].clone()).collect();

@@ -414,6 +414,25 @@ async fn settings_flows_and_contacts_refuse_bad_input_and_never_show_the_token()
     assert_eq!((&cleared["accountId"], &cleared["smsSender"]), (&Value::Null, &Value::Null));
     assert_eq!(cleared["defaultWebhookId"], a["defaultWebhookId"]);
     assert_eq!(cleared["timeZone"], "Asia/Kolkata");
+    // The Twilio account given inline: a sender is made and bound; its token is write-only.
+    const OTHER: &str = "0fedcba9876543210fedcba987654321";
+    let inline = json!({"twilio": {"accountSid": SID, "authToken": OTHER, "from": "+15550002222"}});
+    let (s, bound) = rh.put("/v1/account", &inline).await;
+    assert_eq!(s, 200, "{bound}");
+    assert_eq!((&bound["smsSender"]["accountSid"], &bound["smsSender"]["from"]), (&json!(SID), &json!("+15550002222")));
+    assert_eq!(bound["smsSender"]["authToken"], "****4321");
+    assert!(!bound.to_string().contains(OTHER), "{bound}");
+    let (_, senders) = rh.get("/v1/sms-senders").await;
+    assert_eq!(senders.to_string().matches(&*bound["smsSenderId"].as_str().unwrap()).count(), 1, "{senders}");
+    // Again without the token: the same sender, the token kept.
+    let (s, again) = rh.put("/v1/account", &json!({"twilio": {"accountSid": SID, "from": "+15550003333"}})).await;
+    assert_eq!((s, &again["smsSenderId"]), (200, &bound["smsSenderId"]), "{again}");
+    assert_eq!(again["smsSender"]["authToken"], "****4321");
+    let (s, e) = rh.put("/v1/account", &json!({"twilio": {"accountSid": "AC1"}, "smsSenderId": null})).await;
+    assert_eq!(s, 422, "{e}");
+    let (s, e) = rh.put("/v1/account", &json!({"twilio": {"accountSid": "AC1"}})).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["detail"].as_str().unwrap().starts_with("twilio.accountSid"), "{e}");
     let (s, e) = rh.post_raw("/v1/account", "{}", &[("content-type", "application/json")]).await;
     assert_eq!(s, 405, "{e}");
 

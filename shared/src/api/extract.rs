@@ -216,6 +216,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// A JSON object read as `T`. serde's derived structs also take an array of their fields in
+/// order (`[1, "INR", …]`), which the document does not allow and a client never means; a field
+/// of this type takes an object only. (The document names `T`: `#[schema(value_type = T)]`.)
+#[derive(Debug, Clone, PartialEq)]
+pub struct Obj<T>(pub T);
+
+impl<'de, T: DeserializeOwned> serde::Deserialize<'de> for Obj<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let map = serde_json::Map::<String, Value>::deserialize(d)?;
+        T::deserialize(Value::Object(map)).map(Obj).map_err(D::Error::custom)
+    }
+}
+
 /// For a field where `null` means something (clear it) and absent means another (keep it):
 /// `#[serde(default, deserialize_with = "present")]` on an `Option<Value>` reads `null` as
 /// `Some(Value::Null)`, where plain `Option` reads it as `None`.

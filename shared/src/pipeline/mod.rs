@@ -47,6 +47,9 @@ impl axum::extract::FromRef<Pipeline> for Arc<App> {
 /// (e.g. what a Twilio status callback causes). Deliveries have deterministic ids, so doing this
 /// again for the same cause creates nothing new; a copy queued twice is sent once.
 pub async fn apply(app: &App, effects: Effects) -> Result<(), PipelineError> {
+    if effects.deliveries.is_empty() && effects.bus_events.is_empty() {
+        return Ok(());
+    }
     let created = deliveries::create_many(app.store.as_ref(), effects.deliveries).await?;
     deliver::enqueue_now(app, &created).await?;
     app.bus.publish(effects.bus_events).await?;

@@ -25,22 +25,20 @@ pub fn to_item(d: &Delivery) -> Item {
 /// creating and queueing them). Queueing one twice is harmless: only one message wins the claim
 /// of attempt 1.
 pub async fn create_many(store: &dyn ItemStore, ds: Vec<Delivery>) -> Result<Vec<Delivery>, StoreError> {
-    let mut to_queue = Vec::with_capacity(ds.len());
-    for d in ds {
+    // Each is its own conditional write; made at once, the embedded store commits them as a
+    // group and DynamoDB takes them in parallel.
+    let created = futures::future::join_all(ds.into_iter().map(|d| async move {
         match put_next(store, to_item(&d), None).await {
-            Ok(()) => to_queue.push(d),
-            Err(StoreError::ConditionFailed) => {
-                if let Some(existing) = find(store, &d.tenant_id, &d.id).await? {
-                    let e = existing.value;
-                    if e.status == DeliveryStatus::Pending && e.attempts == 0 {
-                        to_queue.push(e);
-                    }
-                }
-            }
-            Err(e) => return Err(e),
+            Ok(()) => Ok(Some(d)),
+            Err(StoreError::ConditionFailed) => Ok(find(store, &d.tenant_id, &d.id)
+                .await?
+                .map(|existing| existing.value)
+                .filter(|e| e.status == DeliveryStatus::Pending && e.attempts == 0)),
+            Err(e) => Err(e),
         }
-    }
-    Ok(to_queue)
+    }))
+    .await;
+    created.into_iter().filter_map(Result::transpose).collect()
 }
 
 pub async fn find(store: &dyn ItemStore, tenant: &str, id: &str) -> Result<Option<Versioned<Delivery>>, StoreError> {

@@ -80,6 +80,7 @@ pub async fn create(
         report_delivery_id: None,
     };
     let mut out = Vec::with_capacity(to.len());
+    let mut records = Vec::with_capacity(to.len());
     let st = app.store.as_ref();
     for (i, number) in to.iter().enumerate() {
         let sms_id = flows::uuid_v7(now, format!("{tenant}\0{id}\0{i}").as_bytes());
@@ -96,7 +97,7 @@ pub async fn create(
         };
         let from_text = from.clone().unwrap_or_default();
         let record = SmsRecord::pending(origin, account, number.clone(), from_text, text.to_string(), now);
-        store::create_record(st, &record).await?;
+        records.push(record);
         let body = SmsBody { to: number.clone(), from: from.clone().unwrap_or_default(), body: text.to_string() };
         let mut d = Delivery::new(
             &event,
@@ -114,6 +115,8 @@ pub async fn create(
         send.sms_ids.push(sms_id);
         out.push(d);
     }
+    // Written at once: the embedded store commits them as a group, DynamoDB in parallel.
+    futures::future::try_join_all(records.iter().map(|r| store::create_record(st, r))).await?;
     put_next(st, item(&send), None).await?;
     Ok((send, out))
 }

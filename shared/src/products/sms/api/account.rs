@@ -1,8 +1,8 @@
 //! `/v1/account`: the account's SMS settings — `notifyOnDelivery`, the default webhook, the time
 //! zone times are shown in, SMS pricing, the account's number and the Twilio sender flows use.
 
-use crate::api::extract::{parse_object, JsonBody, TenantId};
-use crate::api::v1::sms_senders::SmsSenderView;
+use crate::api::extract::{parse_object, JsonBody, Obj, TenantId};
+use crate::api::v1::sms_senders::{self as senders_api, SmsSenderView};
 use crate::app::App;
 use crate::destinations::sms_senders;
 use crate::error::ApiError;
@@ -47,7 +47,13 @@ pub struct AccountInput {
     #[schema(value_type = Option<String>, nullable, example = "sms_01hx5v3k9a7m2n4p6q8r0s2t4v")]
     #[serde(default, deserialize_with = "crate::api::extract::present")]
     pub sms_sender_id: Option<Value>,
-    pub sms_pricing: Option<Pricing>,
+    #[schema(value_type = Option<Pricing>)]
+    pub sms_pricing: Option<Obj<Pricing>>,
+    /// The Twilio account given inline (`accountSid`, write-only `authToken`, `from`): creates an
+    /// SMS sender, or changes the one `smsSenderId` names (a masked or left-out token keeps the
+    /// stored one for the same Account SID), and flows send through it.
+    #[schema(value_type = Option<crate::api::v1::sms_senders::SmsSenderInput>)]
+    pub twilio: Option<serde_json::Map<String, Value>>,
     #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub sms_sender: Option<serde::de::IgnoredAny>,
     #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
@@ -136,13 +142,27 @@ pub async fn replace(
             return Err(invalid(format!("defaultWebhookId: no webhook with id {id:?}")));
         }
     }
+    let input_names_sender = input.sms_sender_id.is_some();
     a.sms_sender_id = id_field("smsSenderId", input.sms_sender_id, a.sms_sender_id)?;
     if let Some(id) = &a.sms_sender_id {
         if sms_senders::find(st, &tenant, id).await?.is_none() {
             return Err(invalid(format!("smsSenderId: no SMS sender with id {id:?}")));
         }
     }
-    if let Some(p) = input.sms_pricing {
+    if let Some(fields) = input.twilio {
+        if input_names_sender {
+            return Err(invalid("twilio: give smsSenderId or twilio, not both"));
+        }
+        let current = match &a.sms_sender_id {
+            Some(id) => sms_senders::find(st, &tenant, id).await?,
+            None => None,
+        };
+        let sender = senders_api::from_fields(&app, &fields, "Account", current.as_ref().map(|c| &c.value))
+            .map_err(|e| invalid(format!("twilio.{}", e.detail)))?;
+        sms_senders::put(st, &tenant, &sender, current.map(|c| c.version)).await?;
+        a.sms_sender_id = Some(sender.id);
+    }
+    if let Some(Obj(p)) = input.sms_pricing {
         check_pricing(&p)?;
         a.sms_pricing = p;
     }

@@ -2,7 +2,7 @@
 //! `flow.completed` event for a flow runs its SMS steps and, when its webhook is enabled, sends
 //! webhook #1 to the account's default webhook.
 
-use crate::api::extract::{is_line, parse_object, JsonBody, TenantId};
+use crate::api::extract::{is_line, parse_object, JsonBody, Obj, TenantId};
 use crate::api::openapi::Error;
 use crate::app::App;
 use crate::error::ApiError;
@@ -43,8 +43,8 @@ pub struct FlowInput {
     pub webhook_enabled: bool,
     /// The SMS sent when the flow completes, in order.
     #[serde(default)]
-    #[schema(max_items = 20)]
-    pub sms_steps: Vec<SmsStep>,
+    #[schema(max_items = 20, value_type = Vec<SmsStep>)]
+    pub sms_steps: Vec<Obj<SmsStep>>,
     #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
     pub created_at: Option<serde::de::IgnoredAny>,
     #[schema(read_only, value_type = crate::api::openapi::SentBack, required = false)]
@@ -90,7 +90,7 @@ fn build(input: FlowInput, id: u64, existing: Option<&Flow>, now: &str) -> Resul
         return Err(invalid(format!("smsSteps: at most {MAX_STEPS} steps")));
     }
     let mut steps = Vec::with_capacity(input.sms_steps.len());
-    for (i, s) in input.sms_steps.into_iter().enumerate() {
+    for (i, Obj(s)) in input.sms_steps.into_iter().enumerate() {
         if !is_line(&s.to, 200) {
             return Err(invalid(format!(
                 "smsSteps[{i}].to: a number (E.164) or a payload reference such as callerNumber"

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 const INVALID: &str = "invalid message";
 /// Most recipients of one send.
-pub const MAX_RECIPIENTS: usize = 1000;
+pub const MAX_RECIPIENTS: usize = 500;
 
 fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::unprocessable(INVALID, detail)
@@ -32,8 +32,8 @@ pub struct E164(String);
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendInput {
-    /// The recipients (E.164), each sent the text once.
-    #[schema(min_items = 1, max_items = 1000, value_type = Vec<E164>, example = json!(["+15551230001", "+15551230002"]))]
+    /// The recipients (E.164, 1 to 500), each sent the text once.
+    #[schema(min_items = 1, max_items = 500, value_type = Vec<E164>, example = json!(["+15551230001", "+15551230002"]))]
     pub to: Vec<String>,
     /// The text (1 to 1600 characters).
     #[schema(min_length = 1, max_length = 1600, pattern = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]")]

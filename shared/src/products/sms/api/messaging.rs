@@ -3,7 +3,7 @@
 //! threshold, "unknown messages only" and the account's opt-in keywords — and the URL to give
 //! Twilio for incoming messages.
 
-use crate::api::extract::{is_line, parse_object, JsonBody, TenantId};
+use crate::api::extract::{is_line, parse_object, JsonBody, Obj, TenantId};
 use crate::app::App;
 use crate::delivery::ssrf;
 use crate::destinations::sms_senders;
@@ -29,7 +29,8 @@ fn invalid(detail: impl Into<String>) -> ApiError {
 pub struct MessagingInput {
     /// Where each webhook goes (`{"webhookId"}` or `{"url"}`); a type left out or null is not
     /// sent. Replaces all six when given.
-    pub webhooks: Option<Webhooks>,
+    #[schema(value_type = Option<Webhooks>)]
+    pub webhooks: Option<Obj<Webhooks>>,
     /// Bounces a contact has when the bounce webhook fires (1 to 100; default 3).
     #[schema(minimum = 1, maximum = 100, example = 3)]
     pub bounce_threshold: Option<u32>,
@@ -115,7 +116,7 @@ pub async fn replace(
     let st = app.store.as_ref();
     let cur = messaging::settings(st, &tenant).await?;
     let mut m = cur.value;
-    if let Some(w) = input.webhooks {
+    if let Some(Obj(w)) = input.webhooks {
         for (name, target) in w.all() {
             match target {
                 Target::Webhook { webhook_id } => {
