@@ -423,7 +423,7 @@ async fn settings_flows_and_contacts_refuse_bad_input_and_never_show_the_token()
     assert_eq!(bound["smsSender"]["authToken"], "****4321");
     assert!(!bound.to_string().contains(OTHER), "{bound}");
     let (_, senders) = rh.get("/v1/sms-senders").await;
-    assert_eq!(senders.to_string().matches(&*bound["smsSenderId"].as_str().unwrap()).count(), 1, "{senders}");
+    assert_eq!(senders.to_string().matches(bound["smsSenderId"].as_str().unwrap()).count(), 1, "{senders}");
     // Again without the token: the same sender, the token kept.
     let (s, again) = rh.put("/v1/account", &json!({"twilio": {"accountSid": SID, "from": "+15550003333"}})).await;
     assert_eq!((s, &again["smsSenderId"]), (200, &bound["smsSenderId"]), "{again}");
