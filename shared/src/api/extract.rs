@@ -237,6 +237,15 @@ pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, 
     <Value as serde::Deserialize>::deserialize(d).map(Some)
 }
 
+/// A list route's `limit`: 1 to 500, `default` when left out; else a 422 naming it.
+pub fn page_limit(given: Option<u32>, default: usize) -> Result<usize, ApiError> {
+    match given {
+        None => Ok(default),
+        Some(n @ 1..=500) => Ok(n as usize),
+        Some(_) => Err(ApiError::unprocessable("invalid query", "limit: 1 to 500")),
+    }
+}
+
 /// Whether `s` has something in it besides blanks and control characters (the document's
 /// `NonBlank`: regex engines disagree on whether some control characters are blanks, so
 /// neither counts).

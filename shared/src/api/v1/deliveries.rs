@@ -74,11 +74,7 @@ pub async fn list(
     TenantId(tenant): TenantId,
     Params(q): Params<ListQuery>,
 ) -> Result<Json<DeliveryPage>, ApiError> {
-    let limit = match q.limit {
-        None => 50,
-        Some(l) if (1..=500).contains(&l) => l as usize,
-        Some(_) => return Err(ApiError::unprocessable("invalid query", "limit: 1 to 500")),
-    };
+    let limit = crate::api::extract::page_limit(q.limit, 50)?;
     let filter = DeliveryFilter {
         webhook_id: q.webhook_id,
         trigger_id: q.trigger_id,

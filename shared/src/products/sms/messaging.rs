@@ -189,7 +189,6 @@ pub async fn webhook(
         }
     };
     let mut d = Delivery::new(&event, id, target, body, policy, now);
-    d.created_at_ms = now;
     d.webhook_id = webhook_id;
     d.product = Some(super::NAME.to_string());
     d.context = Some(json!(SendContext::Messaging { webhook: kind.as_str().to_string() }));

@@ -157,9 +157,7 @@ async fn notify_on_delivery(app: &App, r: &SmsRecord) -> Result<Option<Delivery>
     let id = delivery_id(&event, &format!("sms-status:{}", r.id), 0);
     let payload = body::delivery_status_body(r, &body::zone(&account));
     let ctx = SendContext::DeliveryStatus { sms_id: r.id.clone() };
-    let mut d = flows::webhook_delivery(app, &event, id, &webhook_id, payload, ctx, app.now_ms()).await?;
-    d.created_at_ms = app.now_ms();
-    Ok(Some(d))
+    Ok(Some(flows::webhook_delivery(app, &event, id, &webhook_id, payload, ctx, app.now_ms()).await?))
 }
 
 /// A status callback for one of this product's SMS deliveries.
@@ -194,8 +192,7 @@ pub async fn on_attempt(app: &App, d: &Delivery, a: &Attempt) -> Result<Effects,
             let answer = a.response.as_ref().and_then(|r| serde_json::from_str::<Value>(&r.body).ok());
             let status = a.response.as_ref().map(|r| r.status);
             let twilio_code = answer.as_ref().and_then(|v| v["code"].as_u64()).map(|c| c.to_string());
-            let to =
-                serde_json::from_value::<crate::model::SmsBody>(d.payload.clone()).map(|b| b.to).unwrap_or_default();
+            let to = recipient(d);
             if twilio_code.as_deref() == Some(UNSUBSCRIBED_CODE) {
                 store::unsubscribe(st, &d.tenant_id, &to, &crate::model::format_time_ms(now)).await?;
             } else if !to.is_empty() {
@@ -279,12 +276,17 @@ pub async fn on_attempt(app: &App, d: &Delivery, a: &Attempt) -> Result<Effects,
     Ok(Effects { deliveries: out, bus_events: vec![] })
 }
 
+/// The number an SMS delivery goes to (empty when its body names none).
+fn recipient(d: &Delivery) -> String {
+    serde_json::from_value::<crate::model::SmsBody>(d.payload.clone()).map(|b| b.to).unwrap_or_default()
+}
+
 /// Before each attempt of an SMS: a recipient who opted out is never sent to.
 pub async fn check_send(app: &App, d: &Delivery) -> Result<Option<String>, StoreError> {
     if !matches!(SendContext::of(d), Some(SendContext::Sms { .. })) {
         return Ok(None);
     }
-    let to = serde_json::from_value::<crate::model::SmsBody>(d.payload.clone()).map(|b| b.to).unwrap_or_default();
+    let to = recipient(d);
     Ok((!store::may_send_to(app.store.as_ref(), &d.tenant_id, &to).await?).then(|| UNSUBSCRIBED.to_string()))
 }
 

@@ -129,11 +129,7 @@ pub async fn list(
     TenantId(tenant): TenantId,
     Params(q): Params<ListQuery>,
 ) -> Result<Json<ContactList>, ApiError> {
-    let limit = match q.limit {
-        None => 100,
-        Some(n @ 1..=500) => n as usize,
-        Some(_) => return Err(ApiError::unprocessable("invalid query", "limit: 1 to 500")),
-    };
+    let limit = crate::api::extract::page_limit(q.limit, 100)?;
     let contacts = store::contacts(app.store.as_ref(), &tenant, limit, q.cursor).await?;
     let next_cursor = (contacts.len() == limit).then(|| contacts.last().map(|c| c.phone_number.clone())).flatten();
     Ok(Json(ContactList { contacts, next_cursor }))

@@ -59,11 +59,7 @@ pub async fn list(
     TenantId(tenant): TenantId,
     Params(q): Params<ListQuery>,
 ) -> Result<Json<SmsPage>, ApiError> {
-    let limit = match q.limit {
-        None => 50,
-        Some(n @ 1..=500) => n as usize,
-        Some(_) => return Err(ApiError::unprocessable("invalid query", "limit: 1 to 500")),
-    };
+    let limit = crate::api::extract::page_limit(q.limit, 50)?;
     if q.flow_id.is_some_and(|f| !(1..=super::flows::MAX_FLOW_ID).contains(&f)) {
         return Err(ApiError::unprocessable("invalid query", "flowId: a flow id, 1 to 9999999999"));
     }
