@@ -51,6 +51,8 @@ pub struct App {
     /// others neither pay for it at init nor link it.
     http: OnceLock<reqwest::Client>,
     pub settings: Settings,
+    /// Which tenant each API key seen so far belongs to.
+    pub api_keys: crate::repo::tenants::KeyCache,
 }
 
 impl App {
@@ -63,6 +65,7 @@ impl App {
             manual_clock: ports.manual_clock,
             http: OnceLock::new(),
             settings,
+            api_keys: Default::default(),
         })
     }
 

@@ -2,7 +2,6 @@
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::repo::tenants;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
@@ -24,7 +23,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let app = Arc::<App>::from_ref(state);
         let key = bearer(parts).ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <api key>"))?;
-        match tenants::tenant_for_key(app.store.as_ref(), key).await? {
+        match app.api_keys.tenant_for_key(app.store.as_ref(), key).await? {
             Some(t) => Ok(TenantId(t)),
             None => Err(ApiError::unauthorized("the API key is not valid")),
         }

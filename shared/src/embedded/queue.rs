@@ -71,13 +71,37 @@ impl SqliteQueue {
             .map_err(err)
     }
 
-    async fn claim(&self, queue: QueueName, max: usize, visibility_secs: u32) -> Result<Vec<Message>, QueueError> {
+    /// Deletes `done` (receipts) and claims up to `max` visible messages, in one write. With
+    /// nothing to delete, a read looks first: an empty claim does not go through the writer.
+    async fn claim(
+        &self,
+        queue: QueueName,
+        done: Vec<String>,
+        max: usize,
+        visibility_secs: u32,
+    ) -> Result<Vec<Message>, QueueError> {
         let now = self.clock.now_ms();
         let q = queue.as_str();
+        if done.is_empty() {
+            let any = self
+                .db
+                .read_inline(move |c| {
+                    c.prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM queue_messages WHERE queue = ?1 AND dead = 0 AND visible_at <= ?2)",
+                    )?
+                    .query_row(params![q, now], |r| r.get::<_, bool>(0))
+                })
+                .await
+                .map_err(err)?;
+            if !any {
+                return Ok(Vec::new());
+            }
+        }
         let max_receives = self.max_receives;
         let visible_at = now + i64::from(visibility_secs) * 1000;
         self.db
             .write(move |c| {
+                delete_receipts(c, &done)?;
                 let mut select = c.prepare_cached(
                     "SELECT id, body, receive_count FROM queue_messages \
                      WHERE queue = ?1 AND dead = 0 AND visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3",
@@ -105,6 +129,48 @@ impl SqliteQueue {
             .await
             .map_err(err)
     }
+
+    async fn receive_after(
+        &self,
+        queue: QueueName,
+        mut done: Vec<String>,
+        max: usize,
+        visibility_secs: u32,
+        wait: Duration,
+    ) -> Result<Vec<Message>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Register interest before looking, so a send between the look and the wait wakes us
+            // (a notify_one with nobody waiting is kept for the next waiter).
+            let notified = self.notify(queue).notified();
+            let got = self.claim(queue, std::mem::take(&mut done), max, visibility_secs).await?;
+            if !got.is_empty() {
+                // A full batch: there may be more, so pass the wake-up on to another receiver.
+                if got.len() >= max {
+                    self.notify(queue).notify_one();
+                }
+                return Ok(got);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(got);
+            }
+            let _ = tokio::time::timeout(POLL.min(deadline - now), notified).await;
+        }
+    }
+}
+
+fn delete_receipts(c: &rusqlite::Connection, receipts: &[String]) -> rusqlite::Result<()> {
+    if receipts.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = c.prepare_cached("DELETE FROM queue_messages WHERE id = ?1 AND receipt = ?2")?;
+    for r in receipts {
+        if let Some((id, _)) = r.split_once(':') {
+            stmt.execute(params![id, r])?;
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -137,43 +203,25 @@ impl Queue for SqliteQueue {
         visibility_secs: u32,
         wait: Duration,
     ) -> Result<Vec<Message>, QueueError> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            // Register interest before looking, so a send between the look and the wait wakes us
-            // (a notify_one with nobody waiting is kept for the next waiter).
-            let notified = self.notify(queue).notified();
-            let got = self.claim(queue, max, visibility_secs).await?;
-            if !got.is_empty() {
-                // A full batch: there may be more, so pass the wake-up on to another receiver.
-                if got.len() >= max {
-                    self.notify(queue).notify_one();
-                }
-                return Ok(got);
-            }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Ok(got);
-            }
-            let _ = tokio::time::timeout(POLL.min(deadline - now), notified).await;
-        }
+        self.receive_after(queue, Vec::new(), max, visibility_secs, wait).await
+    }
+
+    async fn delete_and_receive(
+        &self,
+        queue: QueueName,
+        done: Vec<String>,
+        max: usize,
+        visibility_secs: u32,
+        wait: Duration,
+    ) -> Result<Vec<Message>, QueueError> {
+        self.receive_after(queue, done, max, visibility_secs, wait).await
     }
 
     async fn delete(&self, _queue: QueueName, receipts: Vec<String>) -> Result<(), QueueError> {
         if receipts.is_empty() {
             return Ok(());
         }
-        self.db
-            .write(move |c| {
-                let mut stmt = c.prepare_cached("DELETE FROM queue_messages WHERE id = ?1 AND receipt = ?2")?;
-                for r in &receipts {
-                    if let Some((id, _)) = r.split_once(':') {
-                        stmt.execute(params![id, r])?;
-                    }
-                }
-                Ok(())
-            })
-            .await
-            .map_err(err)
+        self.db.write(move |c| delete_receipts(c, &receipts)).await.map_err(err)
     }
 
     async fn change_visibility(&self, queue: QueueName, receipt: &str, visibility_secs: u32) -> Result<(), QueueError> {

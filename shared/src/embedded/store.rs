@@ -154,6 +154,30 @@ impl ItemStore for SqliteStore {
             .map_err(unavailable)
     }
 
+    async fn put_in_order(&self, writes: Vec<(Item, Condition)>) -> Result<(), StoreError> {
+        let now = self.clock.now_secs();
+        let writes: Vec<(Encoded, Condition)> = writes.into_iter().map(|(i, c)| (Encoded::from(i), c)).collect();
+        // One job: the writes before a failed condition commit, as they would one by one.
+        let all = self
+            .db
+            .write(move |c| {
+                for (item, cond) in &writes {
+                    if !condition_holds(c, &item.pk, &item.sk, *cond, now)? {
+                        return Ok(false);
+                    }
+                    write_item(c, item)?;
+                }
+                Ok(true)
+            })
+            .await
+            .map_err(unavailable)?;
+        if all {
+            Ok(())
+        } else {
+            Err(StoreError::ConditionFailed)
+        }
+    }
+
     async fn delete(&self, pk: &str, sk: &str, cond: Condition) -> Result<(), StoreError> {
         let (pk, sk) = (pk.to_string(), sk.to_string());
         let now = self.clock.now_secs();

@@ -56,24 +56,34 @@ fn failed_ids(queue: QueueName, messages: &[(String, String)], results: Vec<Resu
         .collect()
 }
 
-/// Receives from `queue` until `stop` fires, handling up to `batch` messages at a time.
+/// Receives from `queue` until `stop` fires, handling up to `batch` messages at a time. The
+/// messages a batch handled are deleted with the next receive (one write, where the backend
+/// can: see `Queue::delete_and_receive`).
 pub async fn run_loop(app: Pipeline, queue: QueueName, batch: usize, stop: tokio::sync::watch::Receiver<bool>) {
+    let mut done: Vec<String> = Vec::new();
     while !*stop.borrow() {
-        let msgs: Vec<Message> =
-            match app.queue.receive(queue, batch, VISIBILITY_SECS, Duration::from_millis(500)).await {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::error!(queue = queue.as_str(), error = %e, "receive failed");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
-                }
-            };
+        let received = app
+            .queue
+            .delete_and_receive(queue, std::mem::take(&mut done), batch, VISIBILITY_SECS, Duration::from_millis(500))
+            .await;
+        let msgs: Vec<Message> = match received {
+            Ok(m) => m,
+            Err(e) => {
+                // The handled messages were not deleted: they come back after their visibility
+                // timeout and are handled again, which acts once.
+                tracing::error!(queue = queue.as_str(), error = %e, "receive failed");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
         if msgs.is_empty() {
             continue;
         }
         let pairs: Vec<(String, String)> = msgs.iter().map(|m| (m.id.clone(), m.body.clone())).collect();
         let failed = handle_batch(&app, queue, &pairs).await;
-        let done: Vec<String> = msgs.iter().filter(|m| !failed.contains(&m.id)).map(|m| m.receipt.clone()).collect();
+        done = msgs.iter().filter(|m| !failed.contains(&m.id)).map(|m| m.receipt.clone()).collect();
+    }
+    if !done.is_empty() {
         if let Err(e) = app.queue.delete(queue, done).await {
             tracing::error!(queue = queue.as_str(), error = %e, "delete failed; messages will be seen again");
         }

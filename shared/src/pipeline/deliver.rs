@@ -112,15 +112,6 @@ pub async fn process(app: &Pipeline, msg: &DeliveryMessage) -> Result<(), Pipeli
         }
         Ok(p) => send_and_log(app, &d, p, now).await,
     };
-    deliveries::record_attempt(store, &d.tenant_id, &attempt).await?;
-    crate::metrics::attempt(attempt.latency_ms);
-    if let Some(product) = d.product.as_deref().and_then(|name| app.products.named(name)) {
-        let outcome = async { super::apply(&app.app, product.on_attempt(&app.app, &d, &attempt).await?).await };
-        if let Err(e) = outcome.await {
-            tracing::error!(delivery = %d.id, product = product.name(), error = %e, "recording the attempt's outcome");
-        }
-    }
-
     let after = app.now_ms();
     let decision = d.retry_policy.decide(
         &outcome,
@@ -147,11 +138,21 @@ pub async fn process(app: &Pipeline, msg: &DeliveryMessage) -> Result<(), Pipeli
             }
         }
     }
-    match deliveries::update(store, &d, claimed_version).await {
-        Ok(()) => {}
-        // Changed under us (e.g. a redelivery request): that change wins.
-        Err(StoreError::ConditionFailed) => return Ok(()),
-        Err(e) => return Err(e.into()),
+    // The attempt's log entry, then the delivery's new state (one commit on the embedded store).
+    let recorded = deliveries::record_outcome(store, &attempt, &d, claimed_version).await;
+    if let Err(StoreError::Unavailable(e)) = recorded {
+        return Err(StoreError::Unavailable(e).into());
+    }
+    crate::metrics::attempt(attempt.latency_ms);
+    if let Some(product) = d.product.as_deref().and_then(|name| app.products.named(name)) {
+        let outcome = async { super::apply(&app.app, product.on_attempt(&app.app, &d, &attempt).await?).await };
+        if let Err(e) = outcome.await {
+            tracing::error!(delivery = %d.id, product = product.name(), error = %e, "recording the attempt's outcome");
+        }
+    }
+    // Changed under us (e.g. a redelivery request): that change wins.
+    if recorded.is_err() {
+        return Ok(());
     }
     if let Some(at) = requeue {
         // The delay is counted from now, not from the decision: time spent since (writing the

@@ -62,13 +62,16 @@ pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), Pip
     if evaluated.is_empty() {
         return results;
     }
-    let shared = async {
-        deliver::enqueue_now(p, &to_queue).await?;
-        p.bus.publish(to_publish).await?;
-        events::mark_evaluated(p.store.as_ref(), &evaluated).await?;
-        Ok::<(), PipelineError>(())
-    }
+    // The three at once: the embedded backend then commits them together, AWS takes them in
+    // parallel. Order does not matter for safety: the deliveries exist already (a lost queue
+    // message is found by the sweep, and re-evaluating queues never-attempted ones again).
+    let (queued, published, marked) = futures::future::join3(
+        deliver::enqueue_now(p, &to_queue),
+        p.bus.publish(to_publish),
+        events::mark_evaluated(p.store.as_ref(), &evaluated),
+    )
     .await;
+    let shared = queued.and(published.map_err(PipelineError::from)).and(marked.map_err(PipelineError::from));
     if let Err(e) = shared {
         let msg = e.to_string();
         for r in results.iter_mut().filter(|r| r.is_ok()) {

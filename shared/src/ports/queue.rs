@@ -68,6 +68,22 @@ pub trait Queue: Send + Sync {
         wait: Duration,
     ) -> Result<Vec<Message>, QueueError>;
     async fn delete(&self, queue: QueueName, receipts: Vec<String>) -> Result<(), QueueError>;
+    /// What a polling consumer does between batches: delete the messages it has handled, then
+    /// receive the next batch. A backend may do both in one write (the embedded queue does: one
+    /// commit instead of two per batch).
+    async fn delete_and_receive(
+        &self,
+        queue: QueueName,
+        done: Vec<String>,
+        max: usize,
+        visibility_secs: u32,
+        wait: Duration,
+    ) -> Result<Vec<Message>, QueueError> {
+        if let Err(e) = self.delete(queue, done).await {
+            tracing::error!(queue = queue.as_str(), error = %e, "delete failed; messages will be seen again");
+        }
+        self.receive(queue, max, visibility_secs, wait).await
+    }
     async fn change_visibility(&self, queue: QueueName, receipt: &str, visibility_secs: u32) -> Result<(), QueueError>;
     /// Messages moved to the queue's dead-letter queue (read without removing).
     async fn dead_letters(&self, queue: QueueName, max: usize) -> Result<Vec<Message>, QueueError>;

@@ -120,6 +120,15 @@ pub trait ItemStore: Send + Sync {
     async fn put(&self, item: Item, cond: Condition) -> Result<(), StoreError>;
     /// Unconditional writes of many items; not atomic as a whole (like BatchWriteItem).
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError>;
+    /// Writes in order, stopping at the first that fails: its error is returned and the writes
+    /// before it stay. A backend may make them in one round trip (the embedded store: one
+    /// commit); DynamoDB makes them one by one, at no extra cost.
+    async fn put_in_order(&self, writes: Vec<(Item, Condition)>) -> Result<(), StoreError> {
+        for (item, cond) in writes {
+            self.put(item, cond).await?;
+        }
+        Ok(())
+    }
     async fn delete(&self, pk: &str, sk: &str, cond: Condition) -> Result<(), StoreError>;
     async fn query(&self, pk: &str, range: SkRange, opts: QueryOpts) -> Result<Vec<Item>, StoreError>;
     /// Items whose due time is at or before `due_before_ms`, earliest first.

@@ -4,7 +4,7 @@
 
 use super::{decode, encode, get, keys, put_next, Versioned};
 use crate::model::{Attempt, Delivery, DeliveryStatus};
-use crate::ports::{Item, ItemStore, QueryOpts, SkRange, StoreError};
+use crate::ports::{Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
 
 /// Attempt logs and finished deliveries are kept this long.
 pub const RETENTION_SECS: i64 = 30 * 24 * 3600;
@@ -50,9 +50,28 @@ pub async fn update(store: &dyn ItemStore, d: &Delivery, read_version: u64) -> R
 }
 
 pub async fn record_attempt(store: &dyn ItemStore, tenant: &str, a: &Attempt) -> Result<(), StoreError> {
+    store.put_many(vec![attempt_item(tenant, a)]).await
+}
+
+/// Logs the attempt, then writes the delivery's new state if it is still at `read_version`
+/// (`ConditionFailed` otherwise, with the attempt logged all the same).
+pub async fn record_outcome(
+    store: &dyn ItemStore,
+    a: &Attempt,
+    d: &Delivery,
+    read_version: u64,
+) -> Result<(), StoreError> {
+    let mut next = to_item(d);
+    next.version = read_version + 1;
+    store
+        .put_in_order(vec![(attempt_item(&d.tenant_id, a), Condition::None), (next, Condition::Version(read_version))])
+        .await
+}
+
+fn attempt_item(tenant: &str, a: &Attempt) -> Item {
     let mut item = encode(keys::attempts(tenant, &a.delivery_id), keys::attempt_sk(a.number), a);
     item.expires_at = Some(a.started_at_ms / 1000 + RETENTION_SECS);
-    store.put_many(vec![item]).await
+    item
 }
 
 pub async fn attempts(store: &dyn ItemStore, tenant: &str, delivery_id: &str) -> Result<Vec<Attempt>, StoreError> {

@@ -57,8 +57,43 @@ pub async fn add_key(store: &dyn ItemStore, tenant_id: &str, key: &str, now_ms: 
 
 /// The tenant a key belongs to.
 pub async fn tenant_for_key(store: &dyn ItemStore, key: &str) -> Result<Option<String>, StoreError> {
-    let (pk, sk) = keys::api_key(&hash_key(key));
+    tenant_for_hash(store, &hash_key(key)).await
+}
+
+async fn tenant_for_hash(store: &dyn ItemStore, hash: &str) -> Result<Option<String>, StoreError> {
+    let (pk, sk) = keys::api_key(hash);
     Ok(get::<ApiKeyRecord>(store, &pk, sk).await?.map(|v| v.value.tenant_id))
+}
+
+/// The tenants of the API keys this process has seen, so that a request does not read its key
+/// from the store each time. A key is never removed nor moved to another tenant, so one found
+/// stays right; a key not found is not remembered (it may be registered next). Should keys
+/// become revocable, a revocation must reach this cache (or give it a time to live).
+#[derive(Default)]
+pub struct KeyCache {
+    /// SHA-256 of the key (never the key itself) → tenant id.
+    tenants: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+/// Keys remembered at most; the cache starts over when full.
+const KEY_CACHE_MAX: usize = 10_000;
+
+impl KeyCache {
+    pub async fn tenant_for_key(&self, store: &dyn ItemStore, key: &str) -> Result<Option<String>, StoreError> {
+        let hash = hash_key(key);
+        if let Some(t) = self.tenants.lock().expect("key cache").get(&hash) {
+            return Ok(Some(t.clone()));
+        }
+        let found = tenant_for_hash(store, &hash).await?;
+        if let Some(t) = &found {
+            let mut tenants = self.tenants.lock().expect("key cache");
+            if tenants.len() >= KEY_CACHE_MAX {
+                tenants.clear();
+            }
+            tenants.insert(hash, t.clone());
+        }
+        Ok(found)
+    }
 }
 
 /// Marks the tenant's configuration as changed (invalidates cached triggers everywhere).
