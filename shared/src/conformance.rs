@@ -92,6 +92,7 @@ pub async fn store_suite(store: Arc<dyn ItemStore>, clock: Arc<ManualClock>) {
     let s = store.as_ref();
     conditional_writes(s, &format!("conf#{run}#cond")).await;
     put_many(s, &format!("conf#{run}#many")).await;
+    put_in_order(s, &format!("conf#{run}#order")).await;
     queries(s, &format!("conf#{run}#q")).await;
     due_index(s, &clock, &format!("conf#{run}#due")).await;
     ttl(s, &clock, &format!("conf#{run}#ttl")).await;
@@ -172,6 +173,30 @@ async fn put_many(s: &dyn ItemStore, pk: &str) {
     assert_eq!(all.len(), 30, "put_many writes every item once: {:?}", sks(&all));
     assert_eq!(all[7].data.to_value(), json!({"i": "again"}), "the later of two writes to one key wins");
     s.put_many(Vec::new()).await.expect("put_many of nothing");
+}
+
+async fn put_in_order(s: &dyn ItemStore, pk: &str) {
+    let item = |sk: &str, v: u64| Item { version: v, ..Item::new(pk, sk, json!({"sk": sk, "v": v})) };
+    s.put_in_order(vec![(item("a", 1), Condition::NotExists), (item("b", 1), Condition::NotExists)])
+        .await
+        .expect("put_in_order of two new items");
+    // The second write's condition fails: the first stays written, nothing after it is.
+    let r = s
+        .put_in_order(vec![
+            (item("log", 1), Condition::None),
+            (item("a", 2), Condition::Version(7)),
+            (item("c", 1), Condition::None),
+        ])
+        .await;
+    assert!(matches!(r, Err(StoreError::ConditionFailed)), "a failed condition is ConditionFailed: {r:?}");
+    assert!(s.get(pk, "log").await.unwrap().is_some(), "the write before the failed one stays");
+    assert_eq!(s.get(pk, "a").await.unwrap().unwrap().version, 1, "the failed write changed nothing");
+    assert!(s.get(pk, "c").await.unwrap().is_none(), "no write after the failed one is made");
+    s.put_in_order(vec![(item("log", 2), Condition::None), (item("a", 2), Condition::Version(1))])
+        .await
+        .expect("put_in_order with conditions that hold");
+    assert_eq!(s.get(pk, "a").await.unwrap().unwrap().version, 2);
+    s.put_in_order(Vec::new()).await.expect("put_in_order of nothing");
 }
 
 async fn queries(s: &dyn ItemStore, pk: &str) {
@@ -447,8 +472,19 @@ async fn send_receive_delete(q: &dyn Queue, env: &dyn QueueEnv, tag: &str) {
     let ids: BTreeSet<&str> = got.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids.len(), 12, "message ids are distinct");
 
-    q.delete(name, got.iter().map(|m| m.receipt.clone()).collect()).await.expect("delete");
+    // Half deleted on their own, half with the next receive (as a polling consumer does).
+    let (alone, with_receive) = got.split_at(6);
+    q.delete(name, alone.iter().map(|m| m.receipt.clone()).collect()).await.expect("delete");
     q.delete(name, Vec::new()).await.expect("delete of nothing");
+    let next = q
+        .delete_and_receive(name, with_receive.iter().map(|m| m.receipt.clone()).collect(), 10, 30, Duration::ZERO)
+        .await
+        .expect("delete_and_receive");
+    assert!(
+        next.iter().all(|m| !m.body.starts_with(tag)),
+        "messages within their visibility timeout were received again: {:?}",
+        bodies(&next)
+    );
     env.advance(4).await;
     let again = recv_now(q, name, tag, 30).await;
     assert!(again.is_empty(), "deleted messages came back after the visibility timeout: {:?}", bodies(&again));
