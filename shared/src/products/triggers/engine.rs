@@ -3,8 +3,8 @@
 //! is checked only against the triggers whose most selective condition it satisfies.
 //! [`CompiledTrigger::matches`] — every condition, one by one — is the reference semantics.
 
-use super::extract::{PathTree, Slots};
-use super::index::{Candidates, MatchIndex};
+use super::extract::PathTree;
+use super::index::{Fired, MatchIndex};
 use super::model::{Operator, Trigger};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Number, Value};
@@ -37,12 +37,15 @@ pub(super) fn parse_number(s: &str) -> Option<f64> {
         return Some(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64);
     }
     let t = s.trim();
-    if t.is_empty() {
+    // A finite number is spelled with digits, `.`, `e`, `E`, `+` and `-` only (`parse` also
+    // reads `inf` and `nan`, which are not finite): anything else is text, without parsing.
+    if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
         return None;
     }
     t.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
+#[inline]
 fn compare(left: &Found<'_>, right: &Scalar) -> Ordering {
     match (left.number, right.number) {
         (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
@@ -113,7 +116,8 @@ impl CompiledCondition {
         self.holds_for(Found::of(payload, &self.path).as_ref())
     }
 
-    fn holds_for(&self, found: Option<&Found<'_>>) -> bool {
+    #[inline]
+    pub(super) fn holds_for(&self, found: Option<&Found<'_>>) -> bool {
         let Some(found) = found else { return false };
         match self.operator {
             Operator::Eq => compare(found, &self.value) == Ordering::Equal,
@@ -183,31 +187,7 @@ struct TypeGroup {
 }
 
 /// What one event's references found, by slot; on the stack for up to 16 distinct references.
-type Found16<'a> = SmallVec<[Option<Option<Found<'a>>>; 16]>;
-
-/// The triggers that fire, in order; on the stack for up to 4.
-type Fired<'s> = SmallVec<[&'s CompiledTrigger; 4]>;
-
-impl TypeGroup {
-    /// The triggers that fire given what the references found (`found[slot]`: `None` while
-    /// not looked up yet, then `resolve(slot)`): the anchored slots must be looked up already.
-    fn fired<'s, 'a>(&'s self, found: &mut Slots<'a>, resolve: impl Fn(usize) -> Option<Found<'a>>) -> Fired<'s> {
-        let mut candidates = Candidates::new();
-        self.index.candidates(|slot| found[slot].as_ref().and_then(Option::as_ref), &mut candidates);
-        let mut out = Fired::with_capacity(candidates.len());
-        for i in candidates {
-            let t = &self.triggers[i as usize];
-            let fires = t.conditions.iter().all(|c| {
-                let f = found[c.slot].get_or_insert_with(|| resolve(c.slot));
-                c.holds_for(f.as_ref())
-            });
-            if fires {
-                out.push(t);
-            }
-        }
-        out
-    }
-}
+type Found16<'a> = SmallVec<[Option<Found<'a>>; 16]>;
 
 /// A tenant's triggers indexed by event type.
 #[derive(Debug, Clone, Default)]
@@ -252,27 +232,43 @@ impl TriggerSet {
     }
 
     /// The triggers of `event_type` that fire for `payload`, in the order they were given. Each
-    /// distinct reference is looked up in the payload (and read as a number) once; only
-    /// the triggers whose anchor condition the event satisfies are checked further.
+    /// distinct reference is looked up in the payload (and read as a number) once, in one walk
+    /// down the referenced subtrees; only the triggers whose anchor condition the event
+    /// satisfies are checked further, once per group of triggers with the same conditions.
     pub fn matching<'s>(&'s self, event_type: &str, payload: &Value) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
-        let Some(g) = self.by_type.get(event_type) else { return Fired::new().into_iter() };
-        // Anchored references first (the candidates depend on them), the rest when a
-        // candidate's other conditions need them.
-        let mut found: Found16 = smallvec![None; g.paths.len()];
-        for &slot in g.index.anchored_slots() {
-            found[slot] = Some(Found::of(payload, &g.paths[slot]));
-        }
-        g.fired(&mut found, |slot| Found::of(payload, &g.paths[slot])).into_iter()
+        let (triggers, fired) = match self.by_type.get(event_type) {
+            Some(g) => {
+                let mut found: Found16 = smallvec![None; g.paths.len()];
+                g.tree.resolve(payload, &mut found);
+                (&g.triggers[..], g.fired(&found))
+            }
+            None => (&[][..], Fired::new()),
+        };
+        fired.into_iter().map(move |i| &triggers[i as usize])
     }
 
     /// [`matching`](Self::matching) on the payload's JSON text, which is not parsed: one pass
     /// reads the values at the group's references and skips the rest. The text must be JSON
     /// (event payloads are checked when they arrive); text that is not finds nothing.
     pub fn matching_json<'s>(&'s self, event_type: &str, json: &str) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
-        let Some(g) = self.by_type.get(event_type) else { return Fired::new().into_iter() };
-        let mut found: Found16 = smallvec![Some(None); g.paths.len()];
-        g.tree.extract(json, &mut found);
-        g.fired(&mut found, |_| None).into_iter()
+        let (triggers, fired) = match self.by_type.get(event_type) {
+            Some(g) => {
+                let mut found: Found16 = smallvec![None; g.paths.len()];
+                g.tree.extract(json, &mut found);
+                (&g.triggers[..], g.fired(&found))
+            }
+            None => (&[][..], Fired::new()),
+        };
+        fired.into_iter().map(move |i| &triggers[i as usize])
+    }
+}
+
+impl TypeGroup {
+    /// The positions of the triggers that fire given what the references found.
+    fn fired(&self, found: &[Option<Found<'_>>]) -> Fired {
+        let mut out = Fired::new();
+        self.index.fired(&self.triggers, found, &mut out);
+        out
     }
 }
 

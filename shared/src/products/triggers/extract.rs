@@ -11,15 +11,25 @@ use super::engine::Found;
 use rustc_hash::FxHashMap as HashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::Number;
+use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::fmt;
 
-/// What each path slot found: `Some(None)` once looked for and missing (see `TriggerSet::matching`).
-pub(super) type Slots<'a> = [Option<Option<Found<'a>>>];
+/// What each path slot found (`None`: missing, or null, an object or an array).
+pub(super) type Slots<'a> = [Option<Found<'a>>];
 
 /// Above this many children a node looks keys up by hash rather than one by one.
 const SCAN_CHILDREN: usize = 8;
+
+/// Up to this many keys, a parsed object is read entry by entry (each key checked against the
+/// node's children) rather than looked up child by child: `serde_json::Map` hashes every key
+/// with SipHash.
+const SCAN_ENTRIES: usize = 32;
+
+/// The bit of a key's length in `Node::key_lengths` (lengths from 63 up share the last bit).
+fn length_bit(key: &str) -> u64 {
+    1 << key.len().min(63)
+}
 
 #[derive(Debug, Clone, Default)]
 struct Node {
@@ -31,6 +41,9 @@ struct Node {
     /// The children's keys, next to their node ids (looked up for every key of the object).
     keys: Vec<(Box<str>, usize)>,
     by_key: Option<HashMap<Box<str>, usize>>,
+    /// The children's key lengths, as bits (`length_bit`): most keys of an object are told
+    /// apart from every child by their length alone.
+    key_lengths: u64,
     /// The slots at and below this node: cleared whenever the node's value is (re)read, so a
     /// later duplicate key replaces everything an earlier one found.
     below: Vec<usize>,
@@ -71,6 +84,7 @@ impl PathTree {
                         nodes.push(Node { index: seg.parse().ok(), ..Node::default() });
                         nodes[at].children.push(id);
                         nodes[at].keys.push((seg.as_str().into(), id));
+                        nodes[at].key_lengths |= length_bit(seg);
                         id
                     }
                 };
@@ -91,13 +105,61 @@ impl PathTree {
         Self { nodes }
     }
 
+    /// Fills every slot from a parsed payload: what `engine::resolve` finds at each path, read
+    /// in one walk down the referenced subtrees.
+    pub(super) fn resolve<'a>(&self, payload: &'a Value, found: &mut Slots<'a>) {
+        self.walk_value(0, payload, found);
+    }
+
+    fn walk_value<'a>(&self, node: usize, v: &'a Value, found: &mut Slots<'a>) {
+        let n = &self.nodes[node];
+        if let Some(slot) = n.slot {
+            found[slot] = match v {
+                Value::String(s) => Some(Found::string(Cow::Borrowed(s))),
+                Value::Number(x) => Some(Found::json_number(x.clone())),
+                Value::Bool(b) => Some(Found::bool(*b)),
+                Value::Null | Value::Object(_) | Value::Array(_) => None,
+            };
+        }
+        if n.children.is_empty() {
+            return;
+        }
+        match v {
+            // A parsed object's keys are distinct: entry by entry or child by child finds the same.
+            Value::Object(m) if m.len() <= SCAN_ENTRIES => {
+                for (k, child_value) in m {
+                    if n.key_lengths & length_bit(k) != 0 {
+                        if let Some(c) = n.child(k) {
+                            self.walk_value(c, child_value, found);
+                        }
+                    }
+                }
+            }
+            Value::Object(m) => {
+                for (k, c) in &n.keys {
+                    if let Some(child_value) = m.get(&**k) {
+                        self.walk_value(*c, child_value, found);
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for &c in &n.children {
+                    if let Some(child_value) = self.nodes[c].index.and_then(|i| a.get(i)) {
+                        self.walk_value(c, child_value, found);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Fills every slot from `json`, which was checked as JSON when the event arrived; text that
     /// is not JSON finds nothing.
     pub(super) fn extract<'a>(&self, json: &'a str, found: &mut Slots<'a>) {
         let mut de = serde_json::Deserializer::from_str(json);
         let read = (Walk { tree: self, node: 0, found: &mut *found }).deserialize(&mut de).and_then(|()| de.end());
         if read.is_err() {
-            found.fill(Some(None));
+            found.fill(None);
         }
     }
 }
@@ -113,7 +175,7 @@ struct Walk<'t, 'f, 'a> {
 impl<'a> Walk<'_, '_, 'a> {
     fn set(self, f: Found<'a>) {
         if let Some(slot) = self.tree.nodes[self.node].slot {
-            self.found[slot] = Some(Some(f));
+            self.found[slot] = Some(f);
         }
     }
 }
@@ -123,7 +185,7 @@ impl<'de> DeserializeSeed<'de> for Walk<'_, '_, 'de> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         for &s in &self.tree.nodes[self.node].below {
-            self.found[s] = Some(None);
+            self.found[s] = None;
         }
         d.deserialize_any(self)
     }
