@@ -36,7 +36,9 @@ pub(super) fn parse_number(s: &str) -> Option<f64> {
     if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
         return Some(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64);
     }
-    let t = s.trim();
+    // `trim` walks the text char by char: skipped when both ends are plain ASCII.
+    let plain = |c: &u8| *c > b' ' && *c < 0x80;
+    let t = if b.first().is_some_and(plain) && b.last().is_some_and(plain) { s } else { s.trim() };
     // A finite number is spelled with digits, `.`, `e`, `E`, `+` and `-` only (`parse` also
     // reads `inf` and `nan`, which are not finite): anything else is text, without parsing.
     if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {

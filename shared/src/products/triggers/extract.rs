@@ -40,6 +40,8 @@ struct Node {
     children: Vec<usize>,
     /// The children's keys, next to their node ids (looked up for every key of the object).
     keys: Vec<(Box<str>, usize)>,
+    /// The children's keys' `key_words`, in `keys`' order.
+    words: Vec<(u64, u64)>,
     by_key: Option<HashMap<Box<str>, usize>>,
     /// The children's key lengths, as bits (`length_bit`): most keys of an object are told
     /// apart from every child by their length alone.
@@ -50,11 +52,39 @@ struct Node {
 }
 
 impl Node {
+    /// The child named `key`. Most keys of an object name no child, and are told so by their
+    /// length (`key_lengths`); the others are compared as two words (`key_words`) before any
+    /// byte-by-byte comparison.
     fn child(&self, key: &str) -> Option<usize> {
-        match &self.by_key {
-            Some(m) => m.get(key).copied(),
-            None => self.keys.iter().find(|(k, _)| **k == *key).map(|&(_, c)| c),
+        if self.key_lengths & length_bit(key) == 0 {
+            return None;
         }
+        if let Some(m) = &self.by_key {
+            return m.get(key).copied();
+        }
+        let words = key_words(key.as_bytes());
+        self.keys
+            .iter()
+            .zip(&self.words)
+            .find(|((k, _), w)| **w == words && k.len() == key.len() && (key.len() <= 16 || **k == *key))
+            .map(|((_, c), _)| *c)
+    }
+}
+
+/// Two words that, with the length, tell keys of up to 16 bytes apart exactly: the first and
+/// last 8 bytes (4 bytes, or the first, middle and last byte, for shorter keys).
+fn key_words(b: &[u8]) -> (u64, u64) {
+    let n = b.len();
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")));
+    if n >= 8 {
+        (word(0), word(n - 8))
+    } else if n >= 4 {
+        (half(0), half(n - 4))
+    } else if n > 0 {
+        (u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0)
+    } else {
+        (0, 0)
     }
 }
 
@@ -84,6 +114,7 @@ impl PathTree {
                         nodes.push(Node { index: seg.parse().ok(), ..Node::default() });
                         nodes[at].children.push(id);
                         nodes[at].keys.push((seg.as_str().into(), id));
+                        nodes[at].words.push(key_words(seg.as_bytes()));
                         nodes[at].key_lengths |= length_bit(seg);
                         id
                     }
@@ -128,10 +159,8 @@ impl PathTree {
             // A parsed object's keys are distinct: entry by entry or child by child finds the same.
             Value::Object(m) if m.len() <= SCAN_ENTRIES => {
                 for (k, child_value) in m {
-                    if n.key_lengths & length_bit(k) != 0 {
-                        if let Some(c) = n.child(k) {
-                            self.walk_value(c, child_value, found);
-                        }
+                    if let Some(c) = n.child(k) {
+                        self.walk_value(c, child_value, found);
                     }
                 }
             }
