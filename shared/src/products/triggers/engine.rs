@@ -378,6 +378,60 @@ mod tests {
         assert_eq!(set.matching("other.type", &p).count(), 0);
     }
 
+    /// A parsed object is scanned when small and looked up by hash when large, or when many
+    /// of its keys are referenced: both find what `resolve` finds.
+    #[test]
+    fn large_objects_and_many_references_find_what_resolve_finds() {
+        let mut root = serde_json::Map::new();
+        for i in 0..100 {
+            root.insert(format!("key_{i}_with_a_longer_name"), json!(i.to_string()));
+            root.insert(format!("k{i}"), json!(i));
+        }
+        root.insert("small".into(), json!({"a": "1", "abcdefghijklmnopq": "2", "abcdefghijklmnopr": "3"}));
+        let payload = Value::Object(root);
+        let mut triggers = Vec::new();
+        for (n, i) in [0usize, 7, 42, 99, 100].iter().enumerate() {
+            for (m, (r, v)) in [(format!("key_{i}_with_a_longer_name"), i.to_string()), (format!("k{i}"), i.to_string())]
+                .iter()
+                .enumerate()
+            {
+                let mut t = (*trig(true, &[(r.as_str(), Operator::Eq, v.as_str())]).trigger).clone();
+                t.id = format!("t{n}_{m}");
+                triggers.push(t);
+            }
+        }
+        for (n, (r, v)) in
+            [("small.a", "1"), ("small.abcdefghijklmnopq", "2"), ("small.abcdefghijklmnopr", "2"), ("small.b", "1")]
+                .iter()
+                .enumerate()
+        {
+            let mut t = (*trig(true, &[(r, Operator::Eq, v)]).trigger).clone();
+            t.id = format!("s{n}");
+            triggers.push(t);
+        }
+        // Over 16 references on the root: looked up by hash.
+        let many = triggers.clone();
+        for i in 0..20 {
+            let mut t = (*trig(true, &[(&format!("k{i}") as &str, Operator::Ge, "10")]).trigger).clone();
+            t.id = format!("m{i}");
+            triggers.push(t);
+        }
+        for set in [many, triggers] {
+            let want: Vec<String> = set
+                .iter()
+                .filter(|t| CompiledTrigger::new((*t).clone()).matches(&payload))
+                .map(|t| t.id.clone())
+                .collect();
+            assert!(want.len() >= 8, "{want:?}");
+            let set = TriggerSet::new(set);
+            let got: Vec<String> = set.matching("agent.wrap", &payload).map(|t| t.trigger.id.clone()).collect();
+            assert_eq!(got, want);
+            let got: Vec<String> =
+                set.matching_json("agent.wrap", &payload.to_string()).map(|t| t.trigger.id.clone()).collect();
+            assert_eq!(got, want);
+        }
+    }
+
     /// The property the matching index must keep: on random trigger sets and random events,
     /// the set picks exactly the triggers that match one by one (the reference semantics), in
     /// order. Values mix numbers in several spellings, numeric-looking text, plain text and

@@ -21,10 +21,11 @@ pub(super) type Slots<'a> = [Option<Found<'a>>];
 /// Above this many children a node looks keys up by hash rather than one by one.
 const SCAN_CHILDREN: usize = 8;
 
-/// Up to this many keys, a parsed object is read entry by entry (each key checked against the
-/// node's children) rather than looked up child by child: `serde_json::Map` hashes every key
-/// with SipHash.
-const SCAN_ENTRIES: usize = 32;
+/// Up to this many keys and children, a parsed object's entries are scanned for each child
+/// (lengths compared, then two words) rather than looked up by hash: `serde_json::Map` hashes
+/// every key with SipHash, which costs more than scanning a few dozen entries.
+const SCAN_ENTRIES: usize = 64;
+const SCAN_NODE_CHILDREN: usize = 16;
 
 /// The bit of a key's length in `Node::key_lengths` (lengths from 63 up share the last bit).
 fn length_bit(key: &str) -> u64 {
@@ -73,6 +74,7 @@ impl Node {
 
 /// Two words that, with the length, tell keys of up to 16 bytes apart exactly: the first and
 /// last 8 bytes (4 bytes, or the first, middle and last byte, for shorter keys).
+#[inline]
 fn key_words(b: &[u8]) -> (u64, u64) {
     let n = b.len();
     let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
@@ -156,11 +158,14 @@ impl PathTree {
             return;
         }
         match v {
-            // A parsed object's keys are distinct: entry by entry or child by child finds the same.
-            Value::Object(m) if m.len() <= SCAN_ENTRIES => {
-                for (k, child_value) in m {
-                    if let Some(c) = n.child(k) {
-                        self.walk_value(c, child_value, found);
+            // A parsed object's keys are distinct: a scan finds what a lookup finds.
+            Value::Object(m) if m.len() <= SCAN_ENTRIES && n.keys.len() <= SCAN_NODE_CHILDREN => {
+                for ((k, c), &words) in n.keys.iter().zip(&n.words) {
+                    let hit = m.iter().find(|(mk, _)| {
+                        mk.len() == k.len() && key_words(mk.as_bytes()) == words && (k.len() <= 16 || **mk == **k)
+                    });
+                    if let Some((_, child_value)) = hit {
+                        self.walk_value(*c, child_value, found);
                     }
                 }
             }
