@@ -391,9 +391,10 @@ mod tests {
         let payload = Value::Object(root);
         let mut triggers = Vec::new();
         for (n, i) in [0usize, 7, 42, 99, 100].iter().enumerate() {
-            for (m, (r, v)) in [(format!("key_{i}_with_a_longer_name"), i.to_string()), (format!("k{i}"), i.to_string())]
-                .iter()
-                .enumerate()
+            for (m, (r, v)) in
+                [(format!("key_{i}_with_a_longer_name"), i.to_string()), (format!("k{i}"), i.to_string())]
+                    .iter()
+                    .enumerate()
             {
                 let mut t = (*trig(true, &[(r.as_str(), Operator::Eq, v.as_str())]).trigger).clone();
                 t.id = format!("t{n}_{m}");
