@@ -3,8 +3,8 @@
 //! is checked only against the triggers whose most selective condition it satisfies.
 //! [`CompiledTrigger::matches`] — every condition, one by one — is the reference semantics.
 
-use super::extract::{PathTree, Slots};
-use super::index::{Candidates, MatchIndex};
+use super::extract::PathTree;
+use super::index::{Fired, MatchIndex};
 use super::model::{Operator, Trigger};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Number, Value};
@@ -36,13 +36,18 @@ pub(super) fn parse_number(s: &str) -> Option<f64> {
     if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
         return Some(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64);
     }
-    let t = s.trim();
-    if t.is_empty() {
+    // `trim` walks the text char by char: skipped when both ends are plain ASCII.
+    let plain = |c: &u8| *c > b' ' && *c < 0x80;
+    let t = if b.first().is_some_and(plain) && b.last().is_some_and(plain) { s } else { s.trim() };
+    // A finite number is spelled with digits, `.`, `e`, `E`, `+` and `-` only (`parse` also
+    // reads `inf` and `nan`, which are not finite): anything else is text, without parsing.
+    if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
         return None;
     }
     t.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
+#[inline]
 fn compare(left: &Found<'_>, right: &Scalar) -> Ordering {
     match (left.number, right.number) {
         (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
@@ -113,7 +118,8 @@ impl CompiledCondition {
         self.holds_for(Found::of(payload, &self.path).as_ref())
     }
 
-    fn holds_for(&self, found: Option<&Found<'_>>) -> bool {
+    #[inline]
+    pub(super) fn holds_for(&self, found: Option<&Found<'_>>) -> bool {
         let Some(found) = found else { return false };
         match self.operator {
             Operator::Eq => compare(found, &self.value) == Ordering::Equal,
@@ -183,31 +189,7 @@ struct TypeGroup {
 }
 
 /// What one event's references found, by slot; on the stack for up to 16 distinct references.
-type Found16<'a> = SmallVec<[Option<Option<Found<'a>>>; 16]>;
-
-/// The triggers that fire, in order; on the stack for up to 4.
-type Fired<'s> = SmallVec<[&'s CompiledTrigger; 4]>;
-
-impl TypeGroup {
-    /// The triggers that fire given what the references found (`found[slot]`: `None` while
-    /// not looked up yet, then `resolve(slot)`): the anchored slots must be looked up already.
-    fn fired<'s, 'a>(&'s self, found: &mut Slots<'a>, resolve: impl Fn(usize) -> Option<Found<'a>>) -> Fired<'s> {
-        let mut candidates = Candidates::new();
-        self.index.candidates(|slot| found[slot].as_ref().and_then(Option::as_ref), &mut candidates);
-        let mut out = Fired::with_capacity(candidates.len());
-        for i in candidates {
-            let t = &self.triggers[i as usize];
-            let fires = t.conditions.iter().all(|c| {
-                let f = found[c.slot].get_or_insert_with(|| resolve(c.slot));
-                c.holds_for(f.as_ref())
-            });
-            if fires {
-                out.push(t);
-            }
-        }
-        out
-    }
-}
+type Found16<'a> = SmallVec<[Option<Found<'a>>; 16]>;
 
 /// A tenant's triggers indexed by event type.
 #[derive(Debug, Clone, Default)]
@@ -252,27 +234,43 @@ impl TriggerSet {
     }
 
     /// The triggers of `event_type` that fire for `payload`, in the order they were given. Each
-    /// distinct reference is looked up in the payload (and read as a number) once; only
-    /// the triggers whose anchor condition the event satisfies are checked further.
+    /// distinct reference is looked up in the payload (and read as a number) once, in one walk
+    /// down the referenced subtrees; only the triggers whose anchor condition the event
+    /// satisfies are checked further, once per group of triggers with the same conditions.
     pub fn matching<'s>(&'s self, event_type: &str, payload: &Value) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
-        let Some(g) = self.by_type.get(event_type) else { return Fired::new().into_iter() };
-        // Anchored references first (the candidates depend on them), the rest when a
-        // candidate's other conditions need them.
-        let mut found: Found16 = smallvec![None; g.paths.len()];
-        for &slot in g.index.anchored_slots() {
-            found[slot] = Some(Found::of(payload, &g.paths[slot]));
-        }
-        g.fired(&mut found, |slot| Found::of(payload, &g.paths[slot])).into_iter()
+        let (triggers, fired) = match self.by_type.get(event_type) {
+            Some(g) => {
+                let mut found: Found16 = smallvec![None; g.paths.len()];
+                g.tree.resolve(payload, &mut found);
+                (&g.triggers[..], g.fired(&found))
+            }
+            None => (&[][..], Fired::new()),
+        };
+        fired.into_iter().map(move |i| &triggers[i as usize])
     }
 
     /// [`matching`](Self::matching) on the payload's JSON text, which is not parsed: one pass
     /// reads the values at the group's references and skips the rest. The text must be JSON
     /// (event payloads are checked when they arrive); text that is not finds nothing.
     pub fn matching_json<'s>(&'s self, event_type: &str, json: &str) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
-        let Some(g) = self.by_type.get(event_type) else { return Fired::new().into_iter() };
-        let mut found: Found16 = smallvec![Some(None); g.paths.len()];
-        g.tree.extract(json, &mut found);
-        g.fired(&mut found, |_| None).into_iter()
+        let (triggers, fired) = match self.by_type.get(event_type) {
+            Some(g) => {
+                let mut found: Found16 = smallvec![None; g.paths.len()];
+                g.tree.extract(json, &mut found);
+                (&g.triggers[..], g.fired(&found))
+            }
+            None => (&[][..], Fired::new()),
+        };
+        fired.into_iter().map(move |i| &triggers[i as usize])
+    }
+}
+
+impl TypeGroup {
+    /// The positions of the triggers that fire given what the references found.
+    fn fired(&self, found: &[Option<Found<'_>>]) -> Fired {
+        let mut out = Fired::new();
+        self.index.fired(&self.triggers, found, &mut out);
+        out
     }
 }
 
@@ -378,6 +376,61 @@ mod tests {
         assert_eq!(together, one_by_one);
         assert_eq!(together, ["t0", "t2", "t4", "t6", "t8"]);
         assert_eq!(set.matching("other.type", &p).count(), 0);
+    }
+
+    /// A parsed object is scanned when small and looked up by hash when large, or when many
+    /// of its keys are referenced: both find what `resolve` finds.
+    #[test]
+    fn large_objects_and_many_references_find_what_resolve_finds() {
+        let mut root = serde_json::Map::new();
+        for i in 0..100 {
+            root.insert(format!("key_{i}_with_a_longer_name"), json!(i.to_string()));
+            root.insert(format!("k{i}"), json!(i));
+        }
+        root.insert("small".into(), json!({"a": "1", "abcdefghijklmnopq": "2", "abcdefghijklmnopr": "3"}));
+        let payload = Value::Object(root);
+        let mut triggers = Vec::new();
+        for (n, i) in [0usize, 7, 42, 99, 100].iter().enumerate() {
+            for (m, (r, v)) in
+                [(format!("key_{i}_with_a_longer_name"), i.to_string()), (format!("k{i}"), i.to_string())]
+                    .iter()
+                    .enumerate()
+            {
+                let mut t = (*trig(true, &[(r.as_str(), Operator::Eq, v.as_str())]).trigger).clone();
+                t.id = format!("t{n}_{m}");
+                triggers.push(t);
+            }
+        }
+        for (n, (r, v)) in
+            [("small.a", "1"), ("small.abcdefghijklmnopq", "2"), ("small.abcdefghijklmnopr", "2"), ("small.b", "1")]
+                .iter()
+                .enumerate()
+        {
+            let mut t = (*trig(true, &[(r, Operator::Eq, v)]).trigger).clone();
+            t.id = format!("s{n}");
+            triggers.push(t);
+        }
+        // Over 16 references on the root: looked up by hash.
+        let many = triggers.clone();
+        for i in 0..20 {
+            let mut t = (*trig(true, &[(&format!("k{i}") as &str, Operator::Ge, "10")]).trigger).clone();
+            t.id = format!("m{i}");
+            triggers.push(t);
+        }
+        for set in [many, triggers] {
+            let want: Vec<String> = set
+                .iter()
+                .filter(|t| CompiledTrigger::new((*t).clone()).matches(&payload))
+                .map(|t| t.id.clone())
+                .collect();
+            assert!(want.len() >= 8, "{want:?}");
+            let set = TriggerSet::new(set);
+            let got: Vec<String> = set.matching("agent.wrap", &payload).map(|t| t.trigger.id.clone()).collect();
+            assert_eq!(got, want);
+            let got: Vec<String> =
+                set.matching_json("agent.wrap", &payload.to_string()).map(|t| t.trigger.id.clone()).collect();
+            assert_eq!(got, want);
+        }
     }
 
     /// The property the matching index must keep: on random trigger sets and random events,

@@ -11,15 +11,26 @@ use super::engine::Found;
 use rustc_hash::FxHashMap as HashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::Number;
+use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::fmt;
 
-/// What each path slot found: `Some(None)` once looked for and missing (see `TriggerSet::matching`).
-pub(super) type Slots<'a> = [Option<Option<Found<'a>>>];
+/// What each path slot found (`None`: missing, or null, an object or an array).
+pub(super) type Slots<'a> = [Option<Found<'a>>];
 
 /// Above this many children a node looks keys up by hash rather than one by one.
 const SCAN_CHILDREN: usize = 8;
+
+/// Up to this many keys and children, a parsed object's entries are scanned for each child
+/// (lengths compared, then two words) rather than looked up by hash: `serde_json::Map` hashes
+/// every key with SipHash, which costs more than scanning a few dozen entries.
+const SCAN_ENTRIES: usize = 64;
+const SCAN_NODE_CHILDREN: usize = 16;
+
+/// The bit of a key's length in `Node::key_lengths` (lengths from 63 up share the last bit).
+fn length_bit(key: &str) -> u64 {
+    1 << key.len().min(63)
+}
 
 #[derive(Debug, Clone, Default)]
 struct Node {
@@ -30,18 +41,52 @@ struct Node {
     children: Vec<usize>,
     /// The children's keys, next to their node ids (looked up for every key of the object).
     keys: Vec<(Box<str>, usize)>,
+    /// The children's keys' `key_words`, in `keys`' order.
+    words: Vec<(u64, u64)>,
     by_key: Option<HashMap<Box<str>, usize>>,
+    /// The children's key lengths, as bits (`length_bit`): most keys of an object are told
+    /// apart from every child by their length alone.
+    key_lengths: u64,
     /// The slots at and below this node: cleared whenever the node's value is (re)read, so a
     /// later duplicate key replaces everything an earlier one found.
     below: Vec<usize>,
 }
 
 impl Node {
+    /// The child named `key`. Most keys of an object name no child, and are told so by their
+    /// length (`key_lengths`); the others are compared as two words (`key_words`) before any
+    /// byte-by-byte comparison.
     fn child(&self, key: &str) -> Option<usize> {
-        match &self.by_key {
-            Some(m) => m.get(key).copied(),
-            None => self.keys.iter().find(|(k, _)| **k == *key).map(|&(_, c)| c),
+        if self.key_lengths & length_bit(key) == 0 {
+            return None;
         }
+        if let Some(m) = &self.by_key {
+            return m.get(key).copied();
+        }
+        let words = key_words(key.as_bytes());
+        self.keys
+            .iter()
+            .zip(&self.words)
+            .find(|((k, _), w)| **w == words && k.len() == key.len() && (key.len() <= 16 || **k == *key))
+            .map(|((_, c), _)| *c)
+    }
+}
+
+/// Two words that, with the length, tell keys of up to 16 bytes apart exactly: the first and
+/// last 8 bytes (4 bytes, or the first, middle and last byte, for shorter keys).
+#[inline]
+fn key_words(b: &[u8]) -> (u64, u64) {
+    let n = b.len();
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")));
+    if n >= 8 {
+        (word(0), word(n - 8))
+    } else if n >= 4 {
+        (half(0), half(n - 4))
+    } else if n > 0 {
+        (u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0)
+    } else {
+        (0, 0)
     }
 }
 
@@ -71,6 +116,8 @@ impl PathTree {
                         nodes.push(Node { index: seg.parse().ok(), ..Node::default() });
                         nodes[at].children.push(id);
                         nodes[at].keys.push((seg.as_str().into(), id));
+                        nodes[at].words.push(key_words(seg.as_bytes()));
+                        nodes[at].key_lengths |= length_bit(seg);
                         id
                     }
                 };
@@ -91,13 +138,62 @@ impl PathTree {
         Self { nodes }
     }
 
+    /// Fills every slot from a parsed payload: what `engine::resolve` finds at each path, read
+    /// in one walk down the referenced subtrees.
+    pub(super) fn resolve<'a>(&self, payload: &'a Value, found: &mut Slots<'a>) {
+        self.walk_value(0, payload, found);
+    }
+
+    fn walk_value<'a>(&self, node: usize, v: &'a Value, found: &mut Slots<'a>) {
+        let n = &self.nodes[node];
+        if let Some(slot) = n.slot {
+            found[slot] = match v {
+                Value::String(s) => Some(Found::string(Cow::Borrowed(s))),
+                Value::Number(x) => Some(Found::json_number(x.clone())),
+                Value::Bool(b) => Some(Found::bool(*b)),
+                Value::Null | Value::Object(_) | Value::Array(_) => None,
+            };
+        }
+        if n.children.is_empty() {
+            return;
+        }
+        match v {
+            // A parsed object's keys are distinct: a scan finds what a lookup finds.
+            Value::Object(m) if m.len() <= SCAN_ENTRIES && n.keys.len() <= SCAN_NODE_CHILDREN => {
+                for ((k, c), &words) in n.keys.iter().zip(&n.words) {
+                    let hit = m.iter().find(|(mk, _)| {
+                        mk.len() == k.len() && key_words(mk.as_bytes()) == words && (k.len() <= 16 || **mk == **k)
+                    });
+                    if let Some((_, child_value)) = hit {
+                        self.walk_value(*c, child_value, found);
+                    }
+                }
+            }
+            Value::Object(m) => {
+                for (k, c) in &n.keys {
+                    if let Some(child_value) = m.get(&**k) {
+                        self.walk_value(*c, child_value, found);
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for &c in &n.children {
+                    if let Some(child_value) = self.nodes[c].index.and_then(|i| a.get(i)) {
+                        self.walk_value(c, child_value, found);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Fills every slot from `json`, which was checked as JSON when the event arrived; text that
     /// is not JSON finds nothing.
     pub(super) fn extract<'a>(&self, json: &'a str, found: &mut Slots<'a>) {
         let mut de = serde_json::Deserializer::from_str(json);
         let read = (Walk { tree: self, node: 0, found: &mut *found }).deserialize(&mut de).and_then(|()| de.end());
         if read.is_err() {
-            found.fill(Some(None));
+            found.fill(None);
         }
     }
 }
@@ -113,7 +209,7 @@ struct Walk<'t, 'f, 'a> {
 impl<'a> Walk<'_, '_, 'a> {
     fn set(self, f: Found<'a>) {
         if let Some(slot) = self.tree.nodes[self.node].slot {
-            self.found[slot] = Some(Some(f));
+            self.found[slot] = Some(f);
         }
     }
 }
@@ -123,7 +219,7 @@ impl<'de> DeserializeSeed<'de> for Walk<'_, '_, 'de> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         for &s in &self.tree.nodes[self.node].below {
-            self.found[s] = Some(None);
+            self.found[s] = None;
         }
         d.deserialize_any(self)
     }

@@ -12,29 +12,45 @@
 //! The seed's comparison decides which structure answers: numeric when both sides read as
 //! numbers, otherwise by text. So an event value that reads as a number looks in the numeric
 //! structures and among the non-numeric values by text; one that does not looks by text among
-//! all values. A missing reference satisfies nothing. The anchor is checked again, with every
-//! other condition, by the engine (`CompiledCondition::holds_for`), which stays the semantics.
+//! all values. A missing reference satisfies nothing. Each structure answers exactly what
+//! `CompiledCondition::holds_for` (the semantics) says of the anchor, so the anchor is not
+//! checked again; the property tests hold the index to the one-by-one engine.
+//!
+//! Triggers are filed in *groups*: the triggers with the same anchor and the same other
+//! conditions (as a set) are one group, filed once, whose other conditions are checked once per
+//! event however many triggers share them (the 1 in 250 of the bench that fire are one group).
 
 use super::engine::{CompiledCondition, CompiledTrigger, Found, Scalar};
+use super::extract::Slots;
 use super::model::Operator;
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 use std::cmp::Ordering;
 
 /// A numeric key for equality: the same for every spelling of one number (`-0` = `0`).
+///
+/// The bits are mixed (murmur3's finalizer, a bijection: equal numbers keep equal keys and
+/// distinct ones distinct keys): a whole number's bits end in zeros, which FxHash spreads so
+/// badly that thousands of keys shared one control byte (180 key compares per lookup at 10,000
+/// triggers, measured).
 fn num_key(n: f64) -> u64 {
-    if n == 0.0 {
-        0f64.to_bits()
-    } else {
-        n.to_bits()
-    }
+    let mut x = if n == 0.0 { 0f64.to_bits() } else { n.to_bits() };
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
 }
 
-/// Trigger positions in the group, `u32` to keep the lists small.
+/// Group (or trigger) positions, `u32` to keep the lists small.
 type Ids = Vec<u32>;
 
-/// One event's candidates: on the stack while there are few.
-pub(super) type Candidates = SmallVec<[u32; 32]>;
+/// One event's candidate groups: on the stack while there are few.
+type Candidates = SmallVec<[u32; 32]>;
+
+/// The triggers that fire for one event (positions in the group, ascending): on the stack for
+/// up to 64.
+pub(super) type Fired = SmallVec<[u32; 64]>;
 
 #[derive(Debug, Clone, Default)]
 struct Bounds {
@@ -44,6 +60,21 @@ struct Bounds {
     num_by_text: Vec<(String, u32)>,
     /// Bounds that are not numbers, by text (ascending).
     text: Vec<(String, u32)>,
+}
+
+/// The entries `b` of `list` (ascending) with `found OP b` true, `ord(b)` being how `b` compares
+/// with `found`: for `>` / `>=` a prefix, for `<` / `<=` a suffix.
+fn take<T>(list: &[(T, u32)], op: Operator, ord: impl Fn(&T) -> Ordering, out: &mut Candidates) {
+    let (lo, hi) = match op {
+        Operator::Gt => (0, list.partition_point(|(b, _)| ord(b) == Ordering::Less)),
+        Operator::Ge => (0, list.partition_point(|(b, _)| ord(b) != Ordering::Greater)),
+        Operator::Lt => (list.partition_point(|(b, _)| ord(b) != Ordering::Greater), list.len()),
+        Operator::Le => (list.partition_point(|(b, _)| ord(b) == Ordering::Less), list.len()),
+        Operator::Eq | Operator::In => (0, 0),
+    };
+    if lo < hi {
+        out.extend(list[lo..hi].iter().map(|&(_, id)| id));
+    }
 }
 
 impl Bounds {
@@ -63,37 +94,17 @@ impl Bounds {
         self.text.sort();
     }
 
-    /// The bounds `b` with `found OP b` true, where `below(b)` says whether `b` sorts before the
-    /// satisfied region (`upper`: the satisfied bounds are the largest ones).
+    /// The bounds `b` with `found OP b` true.
     fn satisfied(&self, found: &Found<'_>, op: Operator, out: &mut Candidates) {
-        // For `found > b` the satisfied bounds are those below found: a prefix; for `<` a suffix.
-        let take =
-            |ord_of: &dyn Fn(usize) -> Ordering, len: usize, ids: &dyn Fn(usize) -> u32, out: &mut Candidates| {
-                // ord_of(i): how bound i compares with found.
-                let (lo, hi) = match op {
-                    Operator::Gt => (0, partition(len, |i| ord_of(i) == Ordering::Less)),
-                    Operator::Ge => (0, partition(len, |i| ord_of(i) != Ordering::Greater)),
-                    Operator::Lt => (partition(len, |i| ord_of(i) != Ordering::Greater), len),
-                    Operator::Le => (partition(len, |i| ord_of(i) == Ordering::Less), len),
-                    Operator::Eq | Operator::In => (0, 0),
-                };
-                if lo < hi {
-                    out.extend((lo..hi).map(ids));
-                }
-            };
         match found.number {
-            Some(n) => {
-                let num = &self.num;
-                take(&|i| num[i].0.partial_cmp(&n).unwrap_or(Ordering::Equal), num.len(), &|i| num[i].1, out);
-            }
-            None => {
-                let nt = &self.num_by_text;
-                take(&|i| nt[i].0.as_str().cmp(found.text()), nt.len(), &|i| nt[i].1, out);
-            }
+            Some(n) => take(&self.num, op, |b| b.partial_cmp(&n).unwrap_or(Ordering::Equal), out),
+            None if !self.num_by_text.is_empty() => take(&self.num_by_text, op, |b| b.as_str().cmp(found.text()), out),
+            None => {}
         }
-        let tx = &self.text;
         // (A number's text is written only if there are text bounds to compare it with.)
-        take(&|i| tx[i].0.as_str().cmp(found.text()), tx.len(), &|i| tx[i].1, out);
+        if !self.text.is_empty() {
+            take(&self.text, op, |b| b.as_str().cmp(found.text()), out);
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -107,29 +118,13 @@ impl Bounds {
     }
 }
 
-/// The first index in `0..len` where `pred` stops holding (`pred` holds on a prefix).
-fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, len);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
-/// The anchors on one path.
+/// The anchors on one path (group ids).
 #[derive(Debug, Clone, Default)]
 struct PathIndex {
     eq_num: HashMap<u64, Ids>,
     eq_text: HashMap<String, Ids>,
-    gt: Bounds,
-    ge: Bounds,
-    lt: Bounds,
-    le: Bounds,
+    /// The bound operators some group is anchored on, each once.
+    bounds: Vec<(Operator, Bounds)>,
 }
 
 impl PathIndex {
@@ -140,27 +135,33 @@ impl PathIndex {
         }
     }
 
-    fn candidates(&self, found: &Found<'_>, out: &mut Candidates) {
-        let eq = match found.number {
-            Some(n) => self.eq_num.get(&num_key(n)),
-            None => self.eq_text.get(found.text()),
-        };
-        if let Some(ids) = eq {
-            out.extend_from_slice(ids);
-        }
-        for (bounds, op) in
-            [(&self.gt, Operator::Gt), (&self.ge, Operator::Ge), (&self.lt, Operator::Lt), (&self.le, Operator::Le)]
-        {
-            if !bounds.is_empty() {
-                bounds.satisfied(found, op, out);
+    fn add_bound(&mut self, op: Operator, v: &Scalar, id: u32) {
+        match self.bounds.iter_mut().find(|(o, _)| *o == op) {
+            Some((_, b)) => b.add(v, id),
+            None => {
+                let mut b = Bounds::default();
+                b.add(v, id);
+                self.bounds.push((op, b));
             }
         }
     }
 
+    fn candidates(&self, found: &Found<'_>, out: &mut Candidates) {
+        let eq = match found.number {
+            Some(n) if !self.eq_num.is_empty() => self.eq_num.get(&num_key(n)),
+            None if !self.eq_text.is_empty() => self.eq_text.get(found.text()),
+            _ => None,
+        };
+        if let Some(ids) = eq {
+            out.extend_from_slice(ids);
+        }
+        for (op, bounds) in &self.bounds {
+            bounds.satisfied(found, *op, out);
+        }
+    }
+
     fn is_empty(&self) -> bool {
-        self.eq_num.is_empty()
-            && self.eq_text.is_empty()
-            && [&self.gt, &self.ge, &self.lt, &self.le].iter().all(|b| b.is_empty())
+        self.eq_num.is_empty() && self.eq_text.is_empty() && self.bounds.iter().all(|(_, b)| b.is_empty())
     }
 
     fn heap_bytes(&self) -> usize {
@@ -169,19 +170,40 @@ impl PathIndex {
             + self.eq_num.values().map(ids).sum::<usize>()
             + self.eq_text.capacity() * (std::mem::size_of::<String>() + std::mem::size_of::<Ids>())
             + self.eq_text.iter().map(|(k, v)| k.capacity() + ids(v)).sum::<usize>()
-            + [&self.gt, &self.ge, &self.lt, &self.le].iter().map(|b| b.heap_bytes()).sum::<usize>()
+            + self.bounds.capacity() * std::mem::size_of::<(Operator, Bounds)>()
+            + self.bounds.iter().map(|(_, b)| b.heap_bytes()).sum::<usize>()
     }
+}
+
+/// Triggers with one anchor and the same other conditions.
+#[derive(Debug, Clone)]
+struct Group {
+    /// `MatchIndex::members[members.0..members.1]`: the triggers, ascending.
+    members: (u32, u32),
+    /// A member whose conditions `MatchIndex::rest[rest.0..rest.1]` point into.
+    rep: u32,
+    /// The other conditions: positions among `rep`'s conditions, each distinct one once.
+    rest: (u32, u32),
 }
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct MatchIndex {
     /// Enabled triggers without conditions.
     always: Ids,
+    groups: Vec<Group>,
+    members: Ids,
+    rest: Ids,
     /// By path slot.
     paths: Vec<PathIndex>,
-    /// The slots some trigger is anchored on: the only references looked up before the
-    /// candidates are known.
+    /// The slots some group is anchored on: the only references that give candidates.
     anchored: Vec<usize>,
+}
+
+/// What makes two conditions the same: path, operator and value text.
+type CondKey = (usize, u8, String);
+
+fn cond_key(c: &CompiledCondition) -> CondKey {
+    (c.slot, c.operator as u8, c.value.text.clone())
 }
 
 impl MatchIndex {
@@ -196,7 +218,9 @@ impl MatchIndex {
                 }
             }
         }
-        let mut idx = MatchIndex { always: Vec::new(), paths: vec![PathIndex::default(); n_paths], anchored: vec![] };
+        let mut idx = MatchIndex { paths: vec![PathIndex::default(); n_paths], ..Self::default() };
+        let mut group_of: HashMap<(CondKey, Vec<CondKey>), usize> = HashMap::default();
+        let mut members: Vec<Ids> = Vec::new();
         for (i, t) in triggers.iter().enumerate() {
             if !t.trigger.spec.enabled {
                 continue;
@@ -209,31 +233,57 @@ impl MatchIndex {
                 // A bound may hold for every event: anchor on it only when nothing else exists.
                 _ => usize::MAX,
             };
-            let Some(anchor) = t.conditions.iter().min_by_key(|c| cost(c)) else {
+            let Some((a, anchor)) = t.conditions.iter().enumerate().min_by_key(|(_, c)| cost(c)) else {
                 idx.always.push(id);
                 continue;
             };
-            let p = &mut idx.paths[anchor.slot];
-            match anchor.operator {
-                Operator::Eq | Operator::In => {
-                    // The same value twice in one `in` list files the trigger once.
-                    let mut seen: Vec<Key> = Vec::new();
-                    for v in eq_values(anchor) {
-                        let k = Key::of(v);
-                        if !seen.contains(&k) {
-                            seen.push(k);
-                            p.add_eq(v, id);
+            // The other conditions, each distinct one once (the anchor's copies are implied).
+            let anchor_key = cond_key(anchor);
+            let mut rest: Vec<(CondKey, usize)> = t
+                .conditions
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| k != a)
+                .map(|(k, c)| (cond_key(c), k))
+                .filter(|(key, _)| *key != anchor_key)
+                .collect();
+            rest.sort();
+            rest.dedup_by(|x, y| x.0 == y.0);
+            let rest_keys: Vec<CondKey> = rest.iter().map(|(key, _)| key.clone()).collect();
+            let gid = *group_of.entry((anchor_key, rest_keys)).or_insert_with(|| {
+                let gid = idx.groups.len();
+                let from = idx.rest.len() as u32;
+                idx.rest.extend(rest.iter().map(|&(_, k)| k as u32));
+                idx.groups.push(Group { members: (0, 0), rep: id, rest: (from, idx.rest.len() as u32) });
+                members.push(Vec::new());
+                // A new group is filed under its anchor.
+                let p = &mut idx.paths[anchor.slot];
+                let g = gid as u32;
+                match anchor.operator {
+                    Operator::Eq | Operator::In => {
+                        // The same value twice in one `in` list files the group once.
+                        let mut seen: Vec<Key> = Vec::new();
+                        for v in eq_values(anchor) {
+                            let k = Key::of(v);
+                            if !seen.contains(&k) {
+                                seen.push(k);
+                                p.add_eq(v, g);
+                            }
                         }
                     }
+                    op => p.add_bound(op, &anchor.value, g),
                 }
-                Operator::Gt => p.gt.add(&anchor.value, id),
-                Operator::Ge => p.ge.add(&anchor.value, id),
-                Operator::Lt => p.lt.add(&anchor.value, id),
-                Operator::Le => p.le.add(&anchor.value, id),
-            }
+                gid
+            });
+            members[gid].push(id);
+        }
+        for (g, ids) in idx.groups.iter_mut().zip(&members) {
+            let from = idx.members.len() as u32;
+            idx.members.extend_from_slice(ids);
+            g.members = (from, idx.members.len() as u32);
         }
         for (slot, p) in idx.paths.iter_mut().enumerate() {
-            for b in [&mut p.gt, &mut p.ge, &mut p.lt, &mut p.le] {
+            for (_, b) in &mut p.bounds {
                 b.sort();
             }
             if !p.is_empty() {
@@ -243,27 +293,37 @@ impl MatchIndex {
         idx
     }
 
-    pub(super) fn anchored_slots(&self) -> &[usize] {
-        &self.anchored
-    }
-
-    /// The triggers (positions, ascending, each once) whose anchor the event satisfies, given
-    /// what each anchored slot found in the payload.
-    pub(super) fn candidates<'f, 'a: 'f>(&self, found: impl Fn(usize) -> Option<&'f Found<'a>>, out: &mut Candidates) {
+    /// The triggers (positions, ascending, each once) that fire, given what each path slot
+    /// found in the payload: those whose anchor the event satisfies (their group's), and whose
+    /// group's other conditions hold.
+    pub(super) fn fired(&self, triggers: &[CompiledTrigger], found: &Slots<'_>, out: &mut Fired) {
         out.extend_from_slice(&self.always);
+        let mut candidates = Candidates::new();
         for &slot in &self.anchored {
-            if let Some(f) = found(slot) {
-                self.paths[slot].candidates(f, out);
+            if let Some(f) = &found[slot] {
+                self.paths[slot].candidates(f, &mut candidates);
             }
         }
-        // Often they come from one hash bucket, already in order.
+        for &g in &candidates {
+            let g = &self.groups[g as usize];
+            let conditions = &triggers[g.rep as usize].conditions;
+            let holds = self.rest[g.rest.0 as usize..g.rest.1 as usize].iter().all(|&k| {
+                let c = &conditions[k as usize];
+                c.holds_for(found[c.slot].as_ref())
+            });
+            if holds {
+                out.extend_from_slice(&self.members[g.members.0 as usize..g.members.1 as usize]);
+            }
+        }
+        // Often they come from one group, already in order.
         if !out.is_sorted() {
             out.sort_unstable();
         }
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        self.always.capacity() * 4
+        (self.always.capacity() + self.members.capacity() + self.rest.capacity()) * 4
+            + self.groups.capacity() * std::mem::size_of::<Group>()
             + self.anchored.capacity() * 8
             + self.paths.capacity() * std::mem::size_of::<PathIndex>()
             + self.paths.iter().map(PathIndex::heap_bytes).sum::<usize>()
