@@ -49,8 +49,6 @@ const LINGER_MAX_JOBS: usize = 32;
 /// Reader threads (queries, listings) and connections kept for inline point reads.
 const READER_THREADS: usize = 2;
 const INLINE_READERS: usize = 4;
-/// Bytes of the database file each connection reads through a memory map.
-const MMAP_BYTES: i64 = 1 << 30;
 /// How often the background checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// A WAL this long (frames of one page, ~16 MB) is started over (see the module notes).
@@ -150,11 +148,6 @@ fn open_conn(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // The writer's synchronous setting is its durability (`Db::open_with`); readers never commit.
     conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;")?;
-    // Pages read through a memory map rather than a pread each: a WAL connection drops its page
-    // cache whenever another connection has committed since its last read, which under a steady
-    // trickle of writes is every read, so without the map every read re-fetched its pages by
-    // system call. (Writes still go through the WAL file.)
-    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
