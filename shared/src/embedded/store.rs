@@ -45,6 +45,15 @@ fn row_to_item(row: &Row<'_>) -> rusqlite::Result<Item> {
 
 const COLS: &str = "pk, sk, data, version, due_at, expires_at";
 
+/// A conditional write's result: `ConditionFailed` when its condition did not hold.
+fn held(ok: bool) -> Result<(), StoreError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::ConditionFailed)
+    }
+}
+
 /// Checks `cond` against the live stored item; `Ok(false)` means the condition failed.
 fn condition_holds(c: &Connection, pk: &str, sk: &str, cond: Condition, now_secs: i64) -> rusqlite::Result<bool> {
     if cond == Condition::None {
@@ -131,11 +140,7 @@ impl ItemStore for SqliteStore {
             })
             .await
             .map_err(unavailable)?;
-        if ok {
-            Ok(())
-        } else {
-            Err(StoreError::ConditionFailed)
-        }
+        held(ok)
     }
 
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
@@ -171,11 +176,7 @@ impl ItemStore for SqliteStore {
             })
             .await
             .map_err(unavailable)?;
-        if all {
-            Ok(())
-        } else {
-            Err(StoreError::ConditionFailed)
-        }
+        held(all)
     }
 
     async fn delete(&self, pk: &str, sk: &str, cond: Condition) -> Result<(), StoreError> {
@@ -192,11 +193,7 @@ impl ItemStore for SqliteStore {
             })
             .await
             .map_err(unavailable)?;
-        if ok {
-            Ok(())
-        } else {
-            Err(StoreError::ConditionFailed)
-        }
+        held(ok)
     }
 
     async fn query(&self, pk: &str, range: SkRange, opts: QueryOpts) -> Result<Vec<Item>, StoreError> {
