@@ -238,14 +238,7 @@ impl TriggerSet {
     /// down the referenced subtrees; only the triggers whose anchor condition the event
     /// satisfies are checked further, once per group of triggers with the same conditions.
     pub fn matching<'s>(&'s self, event_type: &str, payload: &Value) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
-        let (triggers, fired) = match self.by_type.get(event_type) {
-            Some(g) => {
-                let mut found: Found16 = smallvec![None; g.paths.len()];
-                g.tree.resolve(payload, &mut found);
-                (&g.triggers[..], g.fired(&found))
-            }
-            None => (&[][..], Fired::new()),
-        };
+        let (triggers, fired) = self.fired_by(event_type, |tree, found| tree.resolve(payload, found));
         fired.into_iter().map(move |i| &triggers[i as usize])
     }
 
@@ -253,15 +246,25 @@ impl TriggerSet {
     /// reads the values at the group's references and skips the rest. The text must be JSON
     /// (event payloads are checked when they arrive); text that is not finds nothing.
     pub fn matching_json<'s>(&'s self, event_type: &str, json: &str) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
-        let (triggers, fired) = match self.by_type.get(event_type) {
+        let (triggers, fired) = self.fired_by(event_type, |tree, found| tree.extract(json, found));
+        fired.into_iter().map(move |i| &triggers[i as usize])
+    }
+
+    /// The triggers of `event_type` and the positions of those that fire once `fill` has found
+    /// the group's references.
+    fn fired_by<'a>(
+        &self,
+        event_type: &str,
+        fill: impl FnOnce(&PathTree, &mut Found16<'a>),
+    ) -> (&[CompiledTrigger], Fired) {
+        match self.by_type.get(event_type) {
             Some(g) => {
                 let mut found: Found16 = smallvec![None; g.paths.len()];
-                g.tree.extract(json, &mut found);
+                fill(&g.tree, &mut found);
                 (&g.triggers[..], g.fired(&found))
             }
             None => (&[][..], Fired::new()),
-        };
-        fired.into_iter().map(move |i| &triggers[i as usize])
+        }
     }
 }
 
