@@ -569,4 +569,25 @@ async fn dead_letters(q: &dyn Queue, env: &dyn QueueEnv, tag: &str) {
     let other = find(q.dead_letters(QueueName::Events, 100).await.expect("dead_letters(events)"));
     assert!(other.is_empty(), "each queue has its own dead-letter queue");
     assert!(recv_now(q, name, tag, 1).await.is_empty(), "a dead letter never returns to its queue");
+
+    // ... unless redriven: only what `keep` accepts goes back, as a new message.
+    let other_body = format!("{tag}kept-dead");
+    let ours = |b: &str| b == body;
+    assert_eq!(q.redrive(name, 100, &|b: &str| b == other_body).await.expect("redrive of nothing"), 0);
+    assert_eq!(find(q.dead_letters(name, 100).await.expect("dead_letters")).len(), 1, "not kept: still dead");
+    let mut moved = 0;
+    for _ in 0..10 {
+        // A real queue may hide it briefly after the peeks above.
+        moved = q.redrive(name, 100, &ours).await.expect("redrive");
+        if moved > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    }
+    assert_eq!(moved, 1, "the kept dead letter is moved back");
+    let back = recv_ours(q, name, tag, 1, 30).await;
+    assert_eq!(bodies(&back), BTreeSet::from([body.clone()]), "the redriven message is received again");
+    assert_eq!(back[0].receive_count, 1, "a redriven message starts a new receive count");
+    q.delete(name, vec![back[0].receipt.clone()]).await.expect("delete");
+    assert!(find(q.dead_letters(name, 100).await.expect("dead_letters")).is_empty(), "it left the dead letters");
 }

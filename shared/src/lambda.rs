@@ -187,7 +187,9 @@ fn http_error(status: i64, error: &str, detail: &str) -> ApiGatewayV2httpRespons
 
 /// The EventBridge `rate(1 minute)` tick.
 pub async fn handle_schedule(app: &Pipeline) -> anyhow::Result<scheduler::TickReport> {
-    scheduler::tick(app).await.map_err(|e| anyhow::anyhow!("scheduler tick: {e}"))
+    let report = scheduler::tick(app).await.map_err(|e| anyhow::anyhow!("scheduler tick: {e}"));
+    crate::metrics::flush("scheduler", app.now_ms());
+    report
 }
 
 /// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info).

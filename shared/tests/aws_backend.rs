@@ -151,8 +151,8 @@ fn template_declares_what_the_adapters_use() {
     }
 }
 
-/// The template alarms on what an operator must hear about: each dead-letter queue's depth, the
-/// age of each queue's oldest message, the deliver function's error rate and throttles, and
+/// The template alarms on what an operator must hear about: each dead-letter queue's depth, dead
+/// letters the scheduler moved back, the age of each queue's oldest message, the deliver function's error rate and throttles, and
 /// DynamoDB throttling of the table and of the due index.
 #[test]
 fn template_alarms_on_what_operators_watch() {
@@ -186,6 +186,8 @@ fn template_alarms_on_what_operators_watch() {
     for m in ["WriteThrottleEvents", "ReadThrottleEvents"] {
         assert!(watching(m, &table), "table {m}");
     }
+    let scheduler = serde_json::json!({"Name": "Function", "Value": "scheduler"});
+    assert!(watching("DeadLettersRedriven", &scheduler), "dead letters moved back");
     let index = serde_json::json!({"Name": "GlobalSecondaryIndexName", "Value": DUE_INDEX});
     assert!(watching("WriteThrottleEvents", &index), "due index throttles");
 }

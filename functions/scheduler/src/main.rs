@@ -9,6 +9,7 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ringhook::lambda::init_tracing();
+    ringhook::metrics::enable_emf();
     let app = ringhook::lambda::aws_app_from_env_without_bus::<ringhook::product::stage::Schedule>().await?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<Value>| {
         let app = app.clone();

@@ -13,7 +13,7 @@ use aws_sdk_sqs::types::{
 use aws_sdk_sqs::Client;
 
 use super::sdk_err;
-use crate::ports::queue::{Message, OutMessage, Queue, QueueError, QueueName, MAX_DELAY_SECS};
+use crate::ports::queue::{Keep, Message, OutMessage, Queue, QueueError, QueueName, MAX_DELAY_SECS};
 
 /// SQS batch APIs take at most 10 entries.
 const BATCH_MAX: usize = 10;
@@ -97,6 +97,67 @@ impl SqsQueue {
             });
         }
         Ok(msgs)
+    }
+
+    /// Makes received messages visible again at once. Best effort: if this fails they
+    /// reappear after their visibility timeout anyway.
+    async fn show_again(&self, url: &str, msgs: &[Message]) {
+        for chunk in msgs.chunks(BATCH_MAX) {
+            let entries: Result<Vec<_>, _> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(&m.receipt)
+                        .visibility_timeout(0)
+                        .build()
+                })
+                .collect();
+            let Ok(entries) = entries else { continue };
+            if let Err(e) =
+                self.client.change_message_visibility_batch().queue_url(url).set_entries(Some(entries)).send().await
+            {
+                tracing::warn!(error = %sdk_err(e), "could not make received dead letters visible again");
+            }
+        }
+    }
+
+    /// DeleteMessageBatch on `url`, ten at a time.
+    async fn delete_at(&self, url: &str, receipts: &[String]) -> Result<(), QueueError> {
+        for chunk in receipts.chunks(BATCH_MAX) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (i, r) in chunk.iter().enumerate() {
+                entries.push(
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(r)
+                        .build()
+                        .map_err(|e| QueueError(format!("building SQS entry: {e}")))?,
+                );
+            }
+            let out = self
+                .client
+                .delete_message_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| QueueError(format!("SQS DeleteMessageBatch: {}", sdk_err(e))))?;
+            if !out.failed().is_empty() {
+                let why: Vec<String> = out
+                    .failed()
+                    .iter()
+                    .map(|f| format!("{} ({})", f.code(), f.message().unwrap_or_default()))
+                    .collect();
+                return Err(QueueError(format!(
+                    "SQS DeleteMessageBatch: {} deletes failed: {}",
+                    why.len(),
+                    why.join("; ")
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -202,40 +263,7 @@ impl Queue for SqsQueue {
     }
 
     async fn delete(&self, queue: QueueName, receipts: Vec<String>) -> Result<(), QueueError> {
-        let url = self.url(queue);
-        for chunk in receipts.chunks(BATCH_MAX) {
-            let mut entries = Vec::with_capacity(chunk.len());
-            for (i, r) in chunk.iter().enumerate() {
-                entries.push(
-                    DeleteMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(r)
-                        .build()
-                        .map_err(|e| QueueError(format!("building SQS entry: {e}")))?,
-                );
-            }
-            let out = self
-                .client
-                .delete_message_batch()
-                .queue_url(url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| QueueError(format!("SQS DeleteMessageBatch: {}", sdk_err(e))))?;
-            if !out.failed().is_empty() {
-                let why: Vec<String> = out
-                    .failed()
-                    .iter()
-                    .map(|f| format!("{} ({})", f.code(), f.message().unwrap_or_default()))
-                    .collect();
-                return Err(QueueError(format!(
-                    "SQS DeleteMessageBatch: {} deletes failed: {}",
-                    why.len(),
-                    why.join("; ")
-                )));
-            }
-        }
-        Ok(())
+        self.delete_at(self.url(queue), &receipts).await
     }
 
     async fn change_visibility(&self, queue: QueueName, receipt: &str, visibility_secs: u32) -> Result<(), QueueError> {
@@ -270,26 +298,34 @@ impl Queue for SqsQueue {
             }
         }
         out.truncate(max);
-        for chunk in out.chunks(BATCH_MAX) {
-            let mut entries = Vec::with_capacity(chunk.len());
-            for (i, m) in chunk.iter().enumerate() {
-                entries.push(
-                    ChangeMessageVisibilityBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(&m.receipt)
-                        .visibility_timeout(0)
-                        .build()
-                        .map_err(|e| QueueError(format!("building SQS entry: {e}")))?,
-                );
+        self.show_again(url, &out).await;
+        Ok(out)
+    }
+
+    async fn redrive(&self, queue: QueueName, max: usize, keep: &Keep<'_>) -> Result<usize, QueueError> {
+        let dlq = self.dlq_url(queue);
+        let (mut moved, mut looked, mut stays) = (0, 0, Vec::new());
+        // Hidden while being looked at (so the next receive pages past them); what stays is
+        // shown again at the end.
+        while looked < max {
+            let batch = self.receive_once(dlq, (max - looked).min(BATCH_MAX), DLQ_PEEK_SECS, 0).await?;
+            looked += batch.len();
+            let full = batch.len() == BATCH_MAX;
+            let (back, stay): (Vec<Message>, Vec<Message>) = batch.into_iter().partition(|m| keep(&m.body));
+            stays.extend(stay);
+            if !back.is_empty() {
+                // Sent before deleted: a failure in between leaves a copy in both (at least once).
+                self.send(queue, back.iter().map(|m| OutMessage::now(m.body.clone())).collect()).await?;
+                let receipts: Vec<String> = back.iter().map(|m| m.receipt.clone()).collect();
+                self.delete_at(dlq, &receipts).await?;
+                moved += back.len();
             }
-            // Best effort: if this fails the messages reappear after DLQ_PEEK_SECS anyway.
-            if let Err(e) =
-                self.client.change_message_visibility_batch().queue_url(url).set_entries(Some(entries)).send().await
-            {
-                tracing::warn!(error = %sdk_err(e), "could not make peeked dead letters visible again");
+            if !full {
+                break;
             }
         }
-        Ok(out)
+        self.show_again(dlq, &stays).await;
+        Ok(moved)
     }
 }
 

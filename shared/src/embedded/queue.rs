@@ -3,7 +3,7 @@
 //! the clock see delayed and invisible messages come back.
 
 use super::db::{Db, DbError};
-use crate::ports::queue::{Message, OutMessage, Queue, QueueError, QueueName};
+use crate::ports::queue::{Keep, Message, OutMessage, Queue, QueueError, QueueName};
 use crate::ports::Clock;
 use async_trait::async_trait;
 use rusqlite::params;
@@ -258,5 +258,31 @@ impl Queue for SqliteQueue {
             })
             .await
             .map_err(err)
+    }
+
+    async fn redrive(&self, queue: QueueName, max: usize, keep: &Keep<'_>) -> Result<usize, QueueError> {
+        let dead = self.dead_letters(queue, max).await?;
+        let ids: Vec<i64> = dead.iter().filter(|m| keep(&m.body)).filter_map(|m| m.id.parse().ok()).collect();
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let now = self.clock.now_ms();
+        let moved = self
+            .db
+            .write(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "UPDATE queue_messages SET dead = 0, receive_count = 0, receipt = NULL, visible_at = ?2 \
+                     WHERE id = ?1 AND dead = 1",
+                )?;
+                let mut moved = 0;
+                for id in &ids {
+                    moved += stmt.execute(params![id, now])?;
+                }
+                Ok(moved)
+            })
+            .await
+            .map_err(err)?;
+        self.notify(queue).notify_one();
+        Ok(moved)
     }
 }

@@ -77,10 +77,12 @@ pub async fn process(app: &Pipeline, msg: &DeliveryMessage) -> Result<(), Pipeli
         Err(PrepareError::Unavailable(e)) => return Err(e.into()),
     };
     let timeout_ms = prepared.as_ref().map(|p| p.request.timeout.as_millis() as i64).unwrap_or(0);
-    // Claim the attempt with a lease: only one worker wins this versioned write.
+    // Claim the attempt with a lease: only one worker wins this versioned write. The delivery
+    // leaves the due-time index (if it was in it): this message stays on the queue until the
+    // outcome is written, so if this worker dies the queue hands it out again.
     d.first_attempt_at_ms.get_or_insert(now);
     d.claimed_until_ms = Some(now + timeout_ms + LEASE_SLACK_MS);
-    d.sweep_at_ms = Some(now + timeout_ms + SWEEP_GRACE_MS);
+    d.sweep_at_ms = None;
     match deliveries::update(store, &d, cur.version).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) => return Ok(()),

@@ -27,6 +27,11 @@ pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), Pip
                 (Ok(acc), Ok(mut e)) => {
                     for d in &mut e.deliveries {
                         d.product.get_or_insert_with(|| product.name().to_string());
+                        // Out of the due-time index: until its own message is queued, the event's
+                        // message carries it (re-evaluation queues never-attempted deliveries).
+                        if d.next_attempt_at_ms.is_none_or(|at| at <= d.created_at_ms) {
+                            d.sweep_at_ms = None;
+                        }
                     }
                     acc.extend(e)
                 }
@@ -63,8 +68,9 @@ pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), Pip
         return results;
     }
     // The three at once: the embedded backend then commits them together, AWS takes them in
-    // parallel. Order does not matter for safety: the deliveries exist already (a lost queue
-    // message is found by the sweep, and re-evaluating queues never-attempted ones again).
+    // parallel. Order does not matter for safety: the deliveries exist already, and until all
+    // three succeed the events stay on their queue; evaluating again queues never-attempted
+    // deliveries again.
     let (queued, published, marked) = futures::future::join3(
         deliver::enqueue_now(p, &to_queue),
         p.bus.publish(to_publish),

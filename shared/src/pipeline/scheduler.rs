@@ -2,16 +2,25 @@
 //! due-time index and hands each due item to its owner — deliveries to the delivery stage, any
 //! other kind to the product that owns it. Claims are versioned writes, so two overlapping
 //! ticks never act on the same item twice.
+//!
+//! It also moves dead letters that still read as pipeline messages back onto their queue: a
+//! delivery waiting for its first attempt is carried by a queue message alone (it is not in
+//! the due-time index), so a message that ran out of receives — e.g. the store was down for
+//! all of them — must not stay parked. Handling is idempotent, so a message that comes back
+//! acts once; one that cannot be read stays in the dead-letter queue for a person.
 
 use super::deliver::DeliveryMessage;
 use super::{Pipeline, PipelineError};
 use crate::model::delivery::SWEEP_GRACE_MS;
-use crate::model::Delivery;
+use crate::model::{Delivery, Event};
+use crate::ports::queue::Keep;
 use crate::ports::{Item, OutMessage, QueueName, StoreError};
 use crate::repo::{decode, deliveries};
 use serde::Serialize;
 
 const PAGE: usize = 500;
+/// Dead letters looked at per queue and tick.
+const REDRIVE_MAX: usize = 100;
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -19,6 +28,8 @@ pub struct TickReport {
     pub due: usize,
     pub deliveries_queued: usize,
     pub skipped: usize,
+    /// Dead letters moved back onto their queue.
+    pub redriven: usize,
 }
 
 pub async fn tick(app: &Pipeline) -> Result<TickReport, PipelineError> {
@@ -45,7 +56,24 @@ pub async fn tick(app: &Pipeline) -> Result<TickReport, PipelineError> {
             break;
         }
     }
+    report.redriven = redrive(app).await?;
     Ok(report)
+}
+
+/// Dead letters of both queues that parse as their queue's messages go back onto it.
+async fn redrive(app: &Pipeline) -> Result<usize, PipelineError> {
+    let events = |b: &str| serde_json::from_str::<Event>(b).is_ok();
+    let deliveries = |b: &str| serde_json::from_str::<DeliveryMessage>(b).is_ok();
+    let mut moved = 0;
+    for (queue, keep) in [(QueueName::Events, &events as &Keep), (QueueName::Deliveries, &deliveries as &Keep)] {
+        let n = app.queue.redrive(queue, REDRIVE_MAX, keep).await?;
+        if n > 0 {
+            tracing::warn!(queue = queue.as_str(), moved = n, "dead letters moved back onto their queue");
+            crate::metrics::redriven(n as u64);
+        }
+        moved += n;
+    }
+    Ok(moved)
 }
 
 enum Claimed {

@@ -87,4 +87,12 @@ pub trait Queue: Send + Sync {
     async fn change_visibility(&self, queue: QueueName, receipt: &str, visibility_secs: u32) -> Result<(), QueueError>;
     /// Messages moved to the queue's dead-letter queue (read without removing).
     async fn dead_letters(&self, queue: QueueName, max: usize) -> Result<Vec<Message>, QueueError>;
+    /// Looks at up to `max` dead letters of `queue` and moves those `keep` accepts (by body)
+    /// back onto the queue as new messages, visible now with a fresh receive count; returns how
+    /// many moved. The others stay dead. A move is at least once: a failure halfway (or two
+    /// redrives at once) can leave a copy in both places.
+    async fn redrive(&self, queue: QueueName, max: usize, keep: &Keep<'_>) -> Result<usize, QueueError>;
 }
+
+/// Which dead letters [`Queue::redrive`] moves back, by body.
+pub type Keep<'a> = dyn Fn(&str) -> bool + Send + Sync + 'a;

@@ -1,6 +1,7 @@
-//! Deliveries and their attempt log. A pending delivery always sits in the due-time index at
-//! the time it should next be looked at, so the scheduler finds anything a lost queue message
-//! would otherwise have stranded.
+//! Deliveries and their attempt log. A pending delivery sits in the due-time index at its
+//! `sweep_at_ms` when one is set: while a retry waits, or when nothing else would bring it
+//! back. A delivery whose queue message (or its event's) is on its way is not in the index:
+//! the queue brings it back, and writing the index entry would cost more than the delivery.
 
 use super::{decode, encode, get, keys, put_next, Versioned};
 use crate::model::{Attempt, Delivery, DeliveryStatus};
@@ -14,7 +15,7 @@ pub fn to_item(d: &Delivery) -> Item {
     if d.status.is_final() {
         item.expires_at = Some(d.completed_at_ms.unwrap_or(d.created_at_ms) / 1000 + RETENTION_SECS);
     } else {
-        item.due_at = d.sweep_at_ms.or(d.next_attempt_at_ms);
+        item.due_at = d.sweep_at_ms;
     }
     item
 }
