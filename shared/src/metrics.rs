@@ -16,8 +16,7 @@ pub const NAMESPACE: &str = "Ringhook";
 const MAX_VALUES: usize = 100;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-static PENDING: Mutex<Pending> =
-    Mutex::new(Pending { succeeded: 0, failed: 0, redriven: 0, latencies_ms: Vec::new() });
+static PENDING: Mutex<Pending> = Mutex::new(Pending { succeeded: 0, failed: 0, redriven: 0, latencies_ms: Vec::new() });
 
 #[derive(Debug, Default, PartialEq)]
 struct Pending {
