@@ -13,6 +13,9 @@ const sms = page => async (el, id, q) => (await import('./sms.js')).render(page,
 // The message settings and sends: loaded when one of them is first opened.
 const messaging = page => async (el, id, q) => (await import('./messaging.js')).render(page, el, id, q);
 
+// The account's settings: loaded when first opened.
+const account = async (el, id, q) => (await import('./account.js')).render(el, id, q);
+
 // [key, title, render, nav entry (false: none; the page's `group` entry is highlighted), nav title]
 const PAGES = [
   ['overview', 'Overview', overview.render],
@@ -27,6 +30,7 @@ const PAGES = [
   ['sms-settings', 'SMS settings', sms('settings'), false, null, 'sms'],
   ['sms-messaging', 'Message settings', messaging('settings'), false, null, 'sms'],
   ['send', 'Send', messaging('send'), false, null, 'sms'],
+  ['account', 'Account', account],
 ];
 
 const main = document.getElementById('main');

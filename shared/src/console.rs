@@ -49,6 +49,7 @@ const ASSETS: &[Asset] = &[
     asset!("resources.js", JS),
     asset!("sms.js", JS),
     asset!("messaging.js", JS),
+    asset!("account.js", JS),
 ];
 
 const INDEX: &str = include_str!("../console/index.html");

@@ -1208,3 +1208,77 @@ async fn wait_api(rh: &Ringhook, path: &str, ok: impl Fn(&Value) -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The account page: which outcome events go to the event bus (`/v1/outcome-events`), none by
+/// default; a choice saved through the form is what the API then answers, and the API's error
+/// is shown at the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_page_in_a_real_browser() {
+    let rh = Ringhook::start(bin!(), Options::default()).await;
+    let b = Browser::start().await;
+    let base = rh.base.trim_end_matches('/').to_string();
+    let loaded = "return performance.getEntriesByType('resource').some(e => e.name.endsWith('/account.js'))";
+    let form = "main[data-ready=account] form[aria-label='Outcome events']";
+    let checked = "return [...document.querySelectorAll('form[aria-label=\"Outcome events\"] input[type=checkbox]')].map(c => [c.value, c.checked])";
+
+    // -- Sign in; the page's module is loaded only when it is opened.
+    b.goto(&format!("{base}/console")).await;
+    b.fill("form.signin input", &rh.key).await;
+    b.find("form.signin input").await.send_keys("\u{E007}").await.unwrap();
+    b.find("main[data-ready=overview]").await;
+    assert_eq!(b.js(loaded, vec![]).await, false, "not loaded with the overview");
+    b.click("#nav a[href='#/account']").await;
+    b.find(form).await;
+    assert_eq!(b.js(loaded, vec![]).await, true);
+    assert_eq!(b.text("#nav a[aria-current=page]").await, "Account");
+    // The default: nothing published.
+    assert_eq!(b.js(checked, vec![]).await, json!([["delivery.succeeded", false], ["delivery.failed", false]]));
+    assert!(b.source().await.contains("nothing is published"), "{}", b.source().await);
+    b.check_page("account").await;
+    b.shot("account-01-default").await;
+
+    // -- delivery.failed only, saved; the API answers what the form shows.
+    b.click("form[aria-label='Outcome events'] input[value='delivery.failed']").await;
+    b.click("form[aria-label='Outcome events'] button[type=submit]").await;
+    let notice = b.text("form[aria-label='Outcome events'] p.notice").await;
+    assert!(notice.contains("delivery.failed") && !notice.contains("delivery.succeeded"), "{notice}");
+    let (_, v) = rh.get("/v1/outcome-events").await;
+    assert_eq!(v["types"], json!(["delivery.failed"]), "{v}");
+    assert!(v["updatedAt"].is_string(), "{v}");
+    // Read again from the API when the page is opened again.
+    b.route("#/overview", "overview").await;
+    b.route("#/account", "account").await;
+    assert_eq!(b.js(checked, vec![]).await, json!([["delivery.succeeded", false], ["delivery.failed", true]]));
+    assert!(b.source().await.contains("Last changed"), "{}", b.source().await);
+    b.shot("account-02-failed-only").await;
+
+    // -- A choice the API refuses (a page older than the server, say): the API's error at the
+    // types, nothing changed.
+    b.js(
+        "document.querySelector('form[aria-label=\"Outcome events\"] input[value=\"delivery.succeeded\"]').value = 'delivery.retried'",
+        vec![],
+    )
+    .await;
+    b.click("form[aria-label='Outcome events'] input[value='delivery.retried']").await;
+    b.click("form[aria-label='Outcome events'] button[type=submit]").await;
+    let err = b.error_for("types").await;
+    assert!(err.contains("invalid outcome events") && err.contains("types[0]:"), "{err}");
+    b.shot("account-03-error").await;
+    let (_, v) = rh.get("/v1/outcome-events").await;
+    assert_eq!(v["types"], json!(["delivery.failed"]), "unchanged: {v}");
+
+    // -- None again.
+    b.route("#/account", "account").await;
+    b.click("form[aria-label='Outcome events'] input[value='delivery.failed']").await;
+    b.click("form[aria-label='Outcome events'] button[type=submit]").await;
+    assert!(b.text("form[aria-label='Outcome events'] p.notice").await.contains("no outcome events"));
+    assert_eq!(rh.get("/v1/outcome-events").await.1["types"], json!([]));
+
+    // -- A phone-sized screen.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.route("#/account", "account").await;
+    b.check_page("390 px: #/account").await;
+    b.shot("account-04-phone").await;
+    b.check_same_origin(&base).await;
+    b.client.clone().close().await.unwrap();
+}

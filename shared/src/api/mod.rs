@@ -58,6 +58,7 @@ fn management_routes(pipeline: &Pipeline) -> Router<Pipeline> {
         .route("/v1/webhooks/{id}/test", post(v1::webhooks::send_test))
         .route("/v1/account/signing-secret", get(v1::signing_secret::get_one))
         .route("/v1/account/signing-secret/rotate", post(v1::signing_secret::rotate))
+        .route("/v1/outcome-events", get(v1::outcome_events::get_one).put(v1::outcome_events::replace))
         .route("/v1/sms-senders", get(v1::sms_senders::list).post(v1::sms_senders::create))
         .route(
             "/v1/sms-senders/{id}",

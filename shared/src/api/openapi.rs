@@ -174,6 +174,8 @@ pub async fn document(State(p): State<Pipeline>) -> Json<Value> {
         v1::deliveries::recover,
         v1::signing_secret::get_one,
         v1::signing_secret::rotate,
+        v1::outcome_events::get_one,
+        v1::outcome_events::replace,
         v1::sms_senders::list,
         v1::sms_senders::create,
         v1::sms_senders::get_one,

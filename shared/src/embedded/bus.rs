@@ -21,24 +21,36 @@ impl SqliteBus {
 
     /// The most recent events, newest first.
     pub async fn recent(&self, limit: usize) -> Result<Vec<BusEvent>, BusError> {
-        self.db
-            .read(move |c| {
-                let mut stmt = c.prepare_cached(
-                    "SELECT tenant_id, detail_type, detail FROM bus_events ORDER BY id DESC LIMIT ?1",
-                )?;
-                let rows = stmt.query_map([limit as i64], |r| {
-                    let detail: String = r.get(2)?;
-                    Ok(BusEvent {
-                        tenant_id: r.get(0)?,
-                        detail_type: r.get(1)?,
-                        detail: serde_json::from_str(&detail).unwrap_or_default(),
-                    })
-                })?;
-                rows.collect()
-            })
-            .await
-            .map_err(|e| BusError(e.to_string()))
+        self.db.read(move |c| select_recent(c, limit)).await.map_err(|e| BusError(e.to_string()))
     }
+
+    /// The most recent events of the database in `data_dir`, newest first, read from another
+    /// process than the one publishing them (an end-to-end test's view of the runner's bus).
+    /// Test support only: no binary that ships serves the bus log.
+    #[cfg(feature = "testing")]
+    pub fn recent_in_dir(data_dir: &std::path::Path, limit: usize) -> Result<Vec<BusEvent>, BusError> {
+        use rusqlite::{Connection, OpenFlags};
+        let read = || {
+            let c = Connection::open_with_flags(Db::file_in(data_dir), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            c.busy_timeout(std::time::Duration::from_secs(10))?;
+            select_recent(&c, limit)
+        };
+        read().map_err(|e| BusError(e.to_string()))
+    }
+}
+
+fn select_recent(c: &rusqlite::Connection, limit: usize) -> rusqlite::Result<Vec<BusEvent>> {
+    let mut stmt =
+        c.prepare_cached("SELECT tenant_id, detail_type, detail FROM bus_events ORDER BY id DESC LIMIT ?1")?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        let detail: String = r.get(2)?;
+        Ok(BusEvent {
+            tenant_id: r.get(0)?,
+            detail_type: r.get(1)?,
+            detail: serde_json::from_str(&detail).unwrap_or_default(),
+        })
+    })?;
+    rows.collect()
 }
 
 #[async_trait]

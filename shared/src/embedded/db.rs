@@ -161,7 +161,12 @@ impl Db {
     pub fn open_dir_with(dir: &Path, durability: Durability) -> Result<Self, DbError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-        Self::open_with(&dir.join("ringhook.db"), durability)
+        Self::open_with(&Self::file_in(dir), durability)
+    }
+
+    /// The database file of a data directory.
+    pub fn file_in(dir: &Path) -> PathBuf {
+        dir.join("ringhook.db")
     }
 
     pub fn open(path: &Path) -> Result<Self, DbError> {

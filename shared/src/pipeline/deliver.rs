@@ -13,6 +13,7 @@ use crate::model::{format_time_ms, Attempt, Delivery, DeliveryStatus, DeliveryTa
 use crate::ports::queue::MAX_DELAY_SECS;
 use crate::ports::{BusEvent, OutMessage, QueueName, StoreError};
 use crate::repo::deliveries;
+use crate::repo::outcome_events::{self, OutcomeType};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -166,7 +167,7 @@ pub async fn process(app: &Pipeline, msg: &DeliveryMessage) -> Result<(), Pipeli
     }
     if d.status.is_final() {
         crate::metrics::finished(d.status == DeliveryStatus::Succeeded);
-        app.bus.publish(vec![outcome_event(&d)]).await?;
+        publish_outcome(app, &d).await?;
     }
     Ok(())
 }
@@ -176,6 +177,18 @@ fn finish(d: &mut Delivery, status: DeliveryStatus, now: i64) {
     d.completed_at_ms = Some(now);
     d.next_attempt_at_ms = None;
     d.sweep_at_ms = None;
+}
+
+/// The finished delivery's outcome event, if its tenant subscribes to that type (an
+/// EventBridge entry costs more than this read). Called only once the outcome is stored, so a
+/// failed read loses at most the event, as a failed publish does, never the outcome: the
+/// message is received again, finds the delivery finished, and is dropped.
+async fn publish_outcome(app: &App, d: &Delivery) -> Result<(), PipelineError> {
+    let Some(t) = OutcomeType::of(d.status) else { return Ok(()) };
+    if outcome_events::find(app.store.as_ref(), &d.tenant_id).await?.wants(t) {
+        app.bus.publish(vec![outcome_event(d)]).await?;
+    }
+    Ok(())
 }
 
 pub fn outcome_event(d: &Delivery) -> BusEvent {

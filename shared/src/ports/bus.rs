@@ -1,5 +1,6 @@
-//! The event bus: Ringhook publishes outcome events (`delivery.succeeded`, `delivery.failed`,
-//! `lead.list.updated`, ...) for other systems to subscribe to.
+//! The event bus: Ringhook publishes outcome events for other systems to subscribe to — a
+//! delivery's `delivery.succeeded` / `delivery.failed` when its tenant subscribed to that type
+//! (`repo::outcome_events`), and what products publish themselves (`lead.list.updated`, ...).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -22,6 +22,7 @@
 //! | SMS record      | `{tenant}#SMSRECORD`            | `{uuid v7}` (due-indexed until final, for the 12 h lookup) |
 //! | contact         | `{tenant}#CONTACT`              | `{phone number}`|
 //! | message settings| `{tenant}#ACCOUNT`              | `MESSAGING`     |
+//! | outcome events  | `{tenant}#ACCOUNT`              | `OUTCOMEEVENTS` |
 //! | send            | `{tenant}#SEND`                 | `{id}` (due-indexed until reported, for the 24 h report) |
 
 pub fn tenant(t: &str) -> (String, &'static str) {
@@ -111,6 +112,10 @@ pub fn sms_records(t: &str) -> String {
 }
 /// The account's message settings (the SMS webhooks) beside its SMS settings.
 pub const MESSAGING_SK: &str = "MESSAGING";
+/// The outcome events the tenant subscribes to, beside the account's other settings.
+pub fn outcome_events(t: &str) -> (String, &'static str) {
+    (format!("{t}#ACCOUNT"), "OUTCOMEEVENTS")
+}
 /// Sends are due-indexed (pk suffix `#SEND`) until their delivery report went out.
 pub fn sends(t: &str) -> String {
     format!("{t}#SEND")

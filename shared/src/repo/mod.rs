@@ -4,6 +4,7 @@
 pub mod deliveries;
 pub mod events;
 pub mod keys;
+pub mod outcome_events;
 pub mod signing_secrets;
 pub mod tenants;
 pub mod webhooks;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod deliveries;
 pub mod events;
+pub mod outcome_events;
 pub mod signing_secret;
 pub mod sms_senders;
 pub mod stats;

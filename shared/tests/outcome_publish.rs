@@ -1,0 +1,198 @@
+//! The deliver stage publishes a delivery's outcome event only when its tenant subscribes to
+//! that type, and reads the subscription only after the outcome is stored: a failed read
+//! costs at most the event, never the outcome. In-process on the embedded backend, against a
+//! real receiver, with a store that can be told to fail that one read.
+
+use async_trait::async_trait;
+use ringhook::app::{App, Ports, Settings};
+use ringhook::delivery::retry::RetryPolicy;
+use ringhook::delivery::ssrf::DestinationPolicy;
+use ringhook::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
+use ringhook::model::{delivery_id, Delivery, DeliveryStatus, DeliveryTarget, Event};
+use ringhook::pipeline::deliver::{self, DeliveryMessage};
+use ringhook::pipeline::Pipeline;
+use ringhook::ports::{Clock, Condition, Item, ItemStore, ManualClock, QueryOpts, SkRange, StoreError};
+use ringhook::repo::outcome_events::{self, OutcomeEvents, OutcomeType};
+use ringhook::repo::{deliveries, keys};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const TENANT: &str = "ten_outcomes";
+
+/// The embedded store, except that reading the outcome-event subscription fails while `fail`
+/// is set.
+struct FlakyStore {
+    inner: SqliteStore,
+    fail: AtomicBool,
+}
+
+#[async_trait]
+impl ItemStore for FlakyStore {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let (spk, ssk) = keys::outcome_events(TENANT);
+        if self.fail.load(Ordering::SeqCst) && pk == spk && sk == ssk {
+            return Err(StoreError::Unavailable("injected".into()));
+        }
+        self.inner.get(pk, sk).await
+    }
+    async fn put(&self, item: Item, cond: Condition) -> Result<(), StoreError> {
+        self.inner.put(item, cond).await
+    }
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        self.inner.put_many(items).await
+    }
+    async fn put_in_order(&self, writes: Vec<(Item, Condition)>) -> Result<(), StoreError> {
+        self.inner.put_in_order(writes).await
+    }
+    async fn delete(&self, pk: &str, sk: &str, cond: Condition) -> Result<(), StoreError> {
+        self.inner.delete(pk, sk, cond).await
+    }
+    async fn query(&self, pk: &str, range: SkRange, opts: QueryOpts) -> Result<Vec<Item>, StoreError> {
+        self.inner.query(pk, range, opts).await
+    }
+    async fn query_due(&self, due_before_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
+        self.inner.query_due(due_before_ms, limit).await
+    }
+}
+
+/// Answers every request with `status`.
+async fn receiver(status: u16) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = sock.write_all(head.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+struct Setup {
+    app: Pipeline,
+    store: Arc<FlakyStore>,
+    bus: SqliteBus,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn setup(name: &str) -> Setup {
+    let dir = std::env::temp_dir().join(format!("ringhook-outcomes-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+    let c: Arc<dyn Clock> = clock.clone();
+    let db = Db::open_dir(&dir).unwrap();
+    let store = Arc::new(FlakyStore { inner: SqliteStore::new(db.clone(), c.clone()), fail: AtomicBool::new(false) });
+    let bus = SqliteBus::new(db.clone(), c.clone());
+    let ports = Ports {
+        store: store.clone(),
+        queue: Arc::new(SqliteQueue::new(db, c.clone(), 5)),
+        bus: Arc::new(bus.clone()),
+        clock: c,
+        manual_clock: Some(clock),
+    };
+    let app =
+        Pipeline::new(App::new(ports, Settings::new(DestinationPolicy::loopback())), ringhook::products::defaults());
+    Setup { app, store, bus, dir }
+}
+
+/// A delivery to `url` that a single attempt finishes: 410 fails it at once.
+async fn new_delivery(app: &App, url: &str) -> DeliveryMessage {
+    let now = app.now_ms();
+    let event = Event {
+        id: format!("evt_{}", ulid::Ulid::new()),
+        tenant_id: TENANT.into(),
+        event_type: "outcome.test".into(),
+        payload: serde_json::json!({"n": 1}).into(),
+        time: String::new(),
+        received_at_ms: now,
+    };
+    let id = delivery_id(&event, "trg_outcomes", 0);
+    let d = Delivery::new(
+        &event,
+        id,
+        DeliveryTarget::Url { url: url.to_string() },
+        event.webhook_body(),
+        RetryPolicy::Exponential,
+        now,
+    );
+    let created = deliveries::create_many(app.store.as_ref(), vec![d]).await.unwrap();
+    DeliveryMessage::for_delivery(&created[0])
+}
+
+async fn published(s: &Setup) -> Vec<(String, String)> {
+    let events = s.bus.recent(100).await.unwrap();
+    events
+        .into_iter()
+        .map(|e| (e.detail_type, e.detail["deliveryId"].as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+async fn subscribe(s: &Setup, types: Vec<OutcomeType>) {
+    outcome_events::set(s.app.store.as_ref(), TENANT, OutcomeEvents { types, updated_at: None }).await.unwrap();
+}
+
+#[tokio::test]
+async fn only_the_subscribed_types_are_published() {
+    let s = setup("types");
+    let ok = receiver(200).await;
+    let gone = receiver(410).await;
+
+    // Nothing subscribed: neither outcome is published.
+    for url in [&ok, &gone] {
+        deliver::process(&s.app, &new_delivery(&s.app, url).await).await.unwrap();
+    }
+    assert_eq!(published(&s).await, vec![]);
+
+    // delivery.failed only.
+    subscribe(&s, vec![OutcomeType::DeliveryFailed]).await;
+    let succeeded = new_delivery(&s.app, &ok).await;
+    let failed = new_delivery(&s.app, &gone).await;
+    deliver::process(&s.app, &succeeded).await.unwrap();
+    deliver::process(&s.app, &failed).await.unwrap();
+    assert_eq!(published(&s).await, vec![("delivery.failed".to_string(), failed.d.clone())]);
+
+    // Both.
+    subscribe(&s, vec![OutcomeType::DeliverySucceeded, OutcomeType::DeliveryFailed]).await;
+    let succeeded = new_delivery(&s.app, &ok).await;
+    deliver::process(&s.app, &succeeded).await.unwrap();
+    assert_eq!(published(&s).await[0], ("delivery.succeeded".to_string(), succeeded.d.clone()));
+}
+
+#[tokio::test]
+async fn a_failed_read_of_the_subscription_keeps_the_outcome() {
+    let s = setup("read-fails");
+    let ok = receiver(200).await;
+    subscribe(&s, vec![OutcomeType::DeliverySucceeded]).await;
+    let msg = new_delivery(&s.app, &ok).await;
+    s.store.fail.store(true, Ordering::SeqCst);
+    // The message fails (it stays on the queue)...
+    assert!(deliver::process(&s.app, &msg).await.is_err());
+    // ...but the attempt and the outcome are stored, and nothing was published.
+    let d = deliveries::find(s.app.store.as_ref(), TENANT, &msg.d).await.unwrap().unwrap().value;
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Succeeded, 1));
+    assert_eq!(deliveries::attempts(s.app.store.as_ref(), TENANT, &msg.d).await.unwrap().len(), 1);
+    assert_eq!(published(&s).await, vec![]);
+    // The message received again finds the delivery finished: no second attempt.
+    s.store.fail.store(false, Ordering::SeqCst);
+    deliver::process(&s.app, &msg).await.unwrap();
+    let d = deliveries::find(s.app.store.as_ref(), TENANT, &msg.d).await.unwrap().unwrap().value;
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Succeeded, 1));
+}
