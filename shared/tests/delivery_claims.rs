@@ -70,6 +70,7 @@ async fn new_delivery(app: &App, url: &str, policy: RetryPolicy) -> DeliveryMess
         payload: serde_json::json!({"n": 1}).into(),
         time: String::new(),
         received_at_ms: now,
+        arrival: String::new(),
     };
     let id = delivery_id(&event, "trg_claims", 0);
     let d = Delivery::new(&event, id, DeliveryTarget::Url { url: url.to_string() }, event.webhook_body(), policy, now);

@@ -123,6 +123,7 @@ async fn new_delivery(app: &App, url: &str) -> DeliveryMessage {
         payload: serde_json::json!({"n": 1}).into(),
         time: String::new(),
         received_at_ms: now,
+        arrival: String::new(),
     };
     let id = delivery_id(&event, "trg_outcomes", 0);
     let d = Delivery::new(

@@ -74,6 +74,19 @@ async fn batches_duplicates_and_bad_input() {
     // A batch with one bad event is refused whole: nothing from it is accepted.
     rx.expect_no_more_than(5, Duration::from_millis(300)).await;
 
+    // The same id twice in one batch: the second is the duplicate, and it is delivered once.
+    let mut e6 = wrap(6);
+    e6["id"] = json!("evt-dup-2");
+    let (s, v) = rh.post("/v1/events", &json!({"events": [e6.clone(), e6]})).await;
+    assert_eq!(s, 202, "{v}");
+    assert_eq!(
+        (v["events"][0]["duplicate"].as_bool(), v["events"][1]["duplicate"].as_bool()),
+        (Some(false), Some(true)),
+        "{v}"
+    );
+    rx.wait_for(6, WAIT).await;
+    rx.expect_no_more_than(6, Duration::from_millis(400)).await;
+
     // Without a valid key: 401, same error shape.
     for key in [None, Some("rk_wrong")] {
         let (s, v) = rh.request_as(reqwest::Method::POST, "/v1/events", key, Some(&wrap(9))).await;

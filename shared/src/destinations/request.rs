@@ -282,6 +282,7 @@ mod tests {
             payload: Value::Null.into(),
             time: String::new(),
             received_at_ms: T0,
+            arrival: String::new(),
         };
         let body = SmsBody { to: to.into(), from: from.into(), body: "hi".into() };
         let target = DeliveryTarget::Sms { sender_id: "sms_1".into() };

@@ -17,6 +17,11 @@ pub struct Event {
     /// When the event happened (the sender's `time`, else when it was received), RFC 3339.
     pub time: String,
     pub received_at_ms: i64,
+    /// Which arrival of the id this copy is (unique per accepted request): evaluation takes
+    /// only the arrival the id's record holds (`repo::events`). Empty on copies made
+    /// elsewhere, and on messages queued by builds before it; the arrival time then decides.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arrival: String,
 }
 
 impl Event {
@@ -122,6 +127,7 @@ mod tests {
             payload: json!({"campaignId": "20161", "lead": {"totalAttempts": 1.5, "s": "a\"b"}}).into(),
             time: "2024-05-03T06:32:43Z".into(),
             received_at_ms: 1,
+            arrival: String::new(),
         };
         let message = serde_json::to_string(&e).unwrap();
         assert!(message.contains(r#""payload":{"campaignId":"20161","lead":{"totalAttempts":1.5,"s":"a\"b"}}"#));

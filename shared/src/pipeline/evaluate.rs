@@ -1,7 +1,8 @@
 //! Evaluating accepted events: every product that handles the event's type evaluates it; their
-//! deliveries are created and queued, their bus events published, and the event is marked
-//! evaluated. Products are idempotent (deterministic delivery ids, remembered state changes),
-//! so an event evaluated twice acts once.
+//! deliveries are created and queued, their bus events published. Only the arrival of an id
+//! that its record holds is evaluated (a repeat's copy is dropped: `repo::events`). Products
+//! are idempotent (deterministic delivery ids, remembered state changes), so an event
+//! evaluated twice (a redelivered message) acts once.
 
 use super::{deliver, Pipeline, PipelineError};
 use crate::model::Event;
@@ -11,12 +12,22 @@ use crate::repo::{deliveries, events};
 /// Evaluates a batch; one result per event, in order, so queue consumers can report exactly
 /// the failed messages.
 pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), PipelineError>> {
+    // A repeat's copy (or one whose id cannot be checked now) has nothing to evaluate.
+    let first = futures::future::join_all(batch.iter().map(|e| events::is_first_arrival(p.store.as_ref(), e))).await;
+    let mut skipped: Vec<Option<Result<(), PipelineError>>> = first
+        .into_iter()
+        .map(|r| match r {
+            Ok(true) => None,
+            Ok(false) => Some(Ok(())),
+            Err(e) => Some(Err(e.into())),
+        })
+        .collect();
     let mut effects: Vec<Result<Effects, PipelineError>> = batch.iter().map(|_| Ok(Effects::default())).collect();
     // Each product sees the events it handles as one batch (e.g. triggers look each tenant's
     // trigger set up once per batch).
     for product in p.products.iter() {
         let (idx, mine): (Vec<usize>, Vec<&Event>) =
-            batch.iter().enumerate().filter(|(_, e)| product.handles(&e.event_type)).unzip();
+            batch.iter().enumerate().filter(|(i, e)| skipped[*i].is_none() && product.handles(&e.event_type)).unzip();
         if mine.is_empty() {
             continue;
         }
@@ -40,44 +51,41 @@ pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), Pip
             }
         }
     }
-    // Deliveries are created event by event (conditional writes); queueing them, publishing and
-    // marking the events evaluated is done once for the batch: one SQS batch and one store
-    // batch per ten events rather than one per event (docs/aws-scale.md). If that shared step
-    // fails, every event of the batch stays on the queue and is evaluated again, which acts
-    // once (deterministic delivery ids).
-    let created = futures::future::join_all(effects.into_iter().map(|effects| async move {
+    // Deliveries are created event by event (conditional writes); queueing them and publishing
+    // is done once for the batch: one SQS batch per ten events rather than one per event
+    // (docs/aws-scale.md). If that shared step fails, every event of the batch stays on the
+    // queue and is evaluated again, which acts once (deterministic delivery ids).
+    let created = futures::future::join_all(effects.into_iter().zip(&mut skipped).map(|(effects, skip)| async move {
+        if let Some(r) = skip.take() {
+            return r.map(|()| (Vec::new(), Vec::new()));
+        }
         let effects = effects?;
         let created = deliveries::create_many(p.store.as_ref(), effects.deliveries).await?;
         Ok::<_, PipelineError>((created, effects.bus_events))
     }))
     .await;
     let mut results: Vec<Result<(), PipelineError>> = Vec::with_capacity(batch.len());
-    let (mut to_queue, mut to_publish, mut evaluated) = (Vec::new(), Vec::new(), Vec::new());
-    for (event, r) in batch.iter().zip(created) {
+    let (mut to_queue, mut to_publish) = (Vec::new(), Vec::new());
+    for r in created {
         match r {
             Ok((ds, bus)) => {
                 to_queue.extend(ds);
                 to_publish.extend(bus);
-                evaluated.push(event);
                 results.push(Ok(()));
             }
             Err(e) => results.push(Err(e)),
         }
     }
-    if evaluated.is_empty() {
+    if to_queue.is_empty() && to_publish.is_empty() {
         return results;
     }
-    // The three at once: the embedded backend then commits them together, AWS takes them in
-    // parallel. Order does not matter for safety: the deliveries exist already, and until all
-    // three succeed the events stay on their queue; evaluating again queues never-attempted
+    // Both at once: the embedded backend then commits them together, AWS takes them in
+    // parallel. Order does not matter for safety: the deliveries exist already, and until both
+    // succeed the events stay on their queue; evaluating again queues never-attempted
     // deliveries again.
-    let (queued, published, marked) = futures::future::join3(
-        deliver::enqueue_now(p, &to_queue),
-        p.bus.publish(to_publish),
-        events::mark_evaluated(p.store.as_ref(), &evaluated),
-    )
-    .await;
-    let shared = queued.and(published.map_err(PipelineError::from)).and(marked.map_err(PipelineError::from));
+    let (queued, published) =
+        futures::future::join(deliver::enqueue_now(p, &to_queue), p.bus.publish(to_publish)).await;
+    let shared = queued.and(published.map_err(PipelineError::from));
     if let Err(e) = shared {
         let msg = e.to_string();
         for r in results.iter_mut().filter(|r| r.is_ok()) {

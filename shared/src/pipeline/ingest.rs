@@ -1,5 +1,5 @@
-//! Accepting events: validate, deduplicate on id, put them on the events queue. An event is
-//! acknowledged (202) only once it is durably queued.
+//! Accepting events: validate, put them on the events queue, record their ids (deduplication).
+//! An event is acknowledged (202) only once it is durably queued and its id recorded.
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -83,7 +83,17 @@ pub fn parse_event(
             return Err(ApiError::unprocessable("invalid event", format!("{at}.time: must be an RFC 3339 timestamp")))
         }
     };
-    Ok(Event { id, tenant_id: tenant.to_string(), event_type, payload: payload.into(), time, received_at_ms: now_ms })
+    // Unique per accepted copy: a repeat of the id at the same clock time is still a repeat.
+    let arrival = ulid::Ulid::new().to_string();
+    Ok(Event {
+        id,
+        tenant_id: tenant.to_string(),
+        event_type,
+        payload: payload.into(),
+        time,
+        received_at_ms: now_ms,
+        arrival,
+    })
 }
 
 /// Parses a request body: one event, or `{"events": [...]}`. The idempotency key names a
@@ -134,24 +144,33 @@ pub fn parse_body(
     }
 }
 
-/// Records and queues the events. Duplicates (same id within the dedup window) are answered
-/// as accepted without being evaluated again.
+/// Queues and records the events. Duplicates (an id seen before within the dedup window, or
+/// twice in one request) are answered as accepted and are not evaluated again.
+///
+/// Queued first, recorded second: once an id is recorded its event is durably queued, so a
+/// repeat may be answered `duplicate` without anything else remembered. A repeat's copy is
+/// queued too (before its id is found recorded) and dropped by evaluation, which evaluates only
+/// the arrival the record holds.
 pub async fn accept(app: &App, events: Vec<Event>) -> Result<Vec<Accepted>, ApiError> {
-    let recorded = futures::future::try_join_all(
-        events.iter().map(|e| events::record(app.store.as_ref(), &e.tenant_id, &e.id, &e.event_type, e.received_at_ms)),
-    )
-    .await?;
-    let mut out = Vec::with_capacity(recorded.len());
-    let mut messages = Vec::with_capacity(recorded.len());
-    for (mut e, r) in events.into_iter().zip(recorded) {
-        out.push(Accepted { id: e.id.clone(), duplicate: r != Recorded::New });
-        match r {
-            Recorded::Duplicate => continue,
-            Recorded::DuplicateUnevaluated { first_received_at_ms } => e.received_at_ms = first_received_at_ms,
-            Recorded::New => {}
-        }
-        messages.push(OutMessage::now(serde_json::to_string(&e).expect("events serialize")));
-    }
+    let mut seen = std::collections::HashSet::new();
+    let first_in_request: Vec<bool> = events.iter().map(|e| seen.insert(e.id.as_str())).collect();
+    let messages = events
+        .iter()
+        .zip(&first_in_request)
+        .filter(|(_, first)| **first)
+        .map(|(e, _)| OutMessage::now(serde_json::to_string(e).expect("events serialize")))
+        .collect();
     app.queue.send(QueueName::Events, messages).await?;
-    Ok(out)
+    let recorded = futures::future::try_join_all(events.iter().zip(&first_in_request).map(|(e, first)| async move {
+        if !*first {
+            return Ok(Recorded::Duplicate);
+        }
+        events::record(app.store.as_ref(), e).await
+    }))
+    .await?;
+    Ok(events
+        .into_iter()
+        .zip(recorded)
+        .map(|(e, r)| Accepted { id: e.id, duplicate: r == Recorded::Duplicate })
+        .collect())
 }

@@ -569,6 +569,7 @@ pub async fn send_test(
         payload: payload.into(),
         time: format_time(now),
         received_at_ms: now,
+        arrival: String::new(),
     };
     let delivery_id = crate::model::delivery_id(&event, "webhook-test", 0);
     let target = crate::model::DeliveryTarget::Webhook { webhook_id: w.value.id.clone() };

@@ -73,6 +73,7 @@ pub async fn fire(app: &App, item: Item, now: i64) -> Result<Vec<Delivery>, Pipe
         payload: serde_json::Value::Null.into(),
         time: format_time(r.due_at_ms),
         received_at_ms: r.due_at_ms,
+        arrival: String::new(),
     };
     let ds = notify::deliveries_for(app, &event, r.kind, &facts, call_target.as_ref(), now).await?;
     deliveries::create_many(st, ds.clone()).await?;

@@ -176,6 +176,7 @@ pub async fn webhook(
         payload: Value::Null.into(),
         time: format_time_ms(at_ms),
         received_at_ms: at_ms,
+        arrival: String::new(),
     };
     let id = delivery_id(&event, "messaging", 0);
     let now = app.now_ms();

@@ -67,6 +67,7 @@ pub async fn create(
         payload: Value::Null.into(),
         time: format_time_ms(now),
         received_at_ms: now,
+        arrival: String::new(),
     };
     let sender = account.sms_sender_id.clone().unwrap_or_default();
     let mut send = Send {

@@ -153,6 +153,7 @@ async fn notify_on_delivery(app: &App, r: &SmsRecord) -> Result<Option<Delivery>
         payload: Value::Null.into(),
         time: format_time(r.created_at_ms),
         received_at_ms: r.created_at_ms,
+        arrival: String::new(),
     };
     let id = delivery_id(&event, &format!("sms-status:{}", r.id), 0);
     let payload = body::delivery_status_body(r, &body::zone(&account));
