@@ -3,12 +3,11 @@
 //! is checked only against the triggers whose most selective condition it satisfies.
 //! [`CompiledTrigger::matches`] — every condition, one by one — is the reference semantics.
 
-use super::extract::PathTree;
+use super::extract::{PathTree, Slots};
 use super::index::{Fired, MatchIndex};
 use super::model::{Operator, Trigger};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Number, Value};
-use smallvec::{smallvec, SmallVec};
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::cmp::Ordering;
@@ -33,8 +32,20 @@ pub(super) fn parse_number(s: &str) -> Option<f64> {
     // Most references are short digit strings (ids, counts): read directly, with the value
     // `parse` gives (up to 15 digits are exact in an f64).
     let b = s.as_bytes();
-    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
-        return Some(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64);
+    if !b.is_empty() && b.len() <= 15 {
+        let mut n = 0u64;
+        let mut digits = true;
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                digits = false;
+                break;
+            }
+            n = n * 10 + u64::from(d);
+        }
+        if digits {
+            return Some(n as f64);
+        }
     }
     // `trim` walks the text char by char: skipped when both ends are plain ASCII.
     let plain = |c: &u8| *c > b' ' && *c < 0x80;
@@ -188,9 +199,6 @@ struct TypeGroup {
     index: MatchIndex,
 }
 
-/// What one event's references found, by slot; on the stack for up to 16 distinct references.
-type Found16<'a> = SmallVec<[Option<Found<'a>>; 16]>;
-
 /// A tenant's triggers indexed by event type.
 #[derive(Debug, Clone, Default)]
 pub struct TriggerSet {
@@ -238,42 +246,56 @@ impl TriggerSet {
     /// down the referenced subtrees; only the triggers whose anchor condition the event
     /// satisfies are checked further, once per group of triggers with the same conditions.
     pub fn matching<'s>(&'s self, event_type: &str, payload: &Value) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
-        let (triggers, fired) = self.fired_by(event_type, |tree, found| tree.resolve(payload, found));
-        fired.into_iter().map(move |i| &triggers[i as usize])
+        self.fired_by(event_type, |tree, found| tree.resolve(payload, found))
     }
 
     /// [`matching`](Self::matching) on the payload's JSON text, which is not parsed: one pass
     /// reads the values at the group's references and skips the rest. The text must be JSON
-    /// (event payloads are checked when they arrive); text that is not finds nothing.
+    /// (event payloads are checked when they arrive); text that is truncated or followed by
+    /// more than whitespace finds nothing.
     pub fn matching_json<'s>(&'s self, event_type: &str, json: &str) -> impl Iterator<Item = &'s CompiledTrigger> + 's {
-        let (triggers, fired) = self.fired_by(event_type, |tree, found| tree.extract(json, found));
-        fired.into_iter().map(move |i| &triggers[i as usize])
+        self.fired_by(event_type, |tree, found| tree.extract(json, found))
     }
 
-    /// The triggers of `event_type` and the positions of those that fire once `fill` has found
-    /// the group's references.
-    fn fired_by<'a>(
-        &self,
-        event_type: &str,
-        fill: impl FnOnce(&PathTree, &mut Found16<'a>),
-    ) -> (&[CompiledTrigger], Fired) {
-        match self.by_type.get(event_type) {
-            Some(g) => {
-                let mut found: Found16 = smallvec![None; g.paths.len()];
-                fill(&g.tree, &mut found);
-                (&g.triggers[..], g.fired(&found))
-            }
-            None => (&[][..], Fired::new()),
-        }
+    /// The triggers of `event_type` that fire once `fill` has found the group's references.
+    fn fired_by<'a>(&self, event_type: &str, fill: impl FnOnce(&PathTree, &mut Slots<'a>)) -> FiredTriggers<'_> {
+        let Some(g) = self.by_type.get(event_type) else {
+            return FiredTriggers { triggers: &[], fired: Fired::Members(&[]), next: 0 };
+        };
+        // What each reference found, by slot: on the stack for up to 16 distinct references.
+        let mut inline: [Option<Found<'a>>; 16] = Default::default();
+        let mut heap: Vec<Option<Found<'a>>> = Vec::new();
+        let n = g.paths.len();
+        let found: &mut Slots<'a> = if n <= inline.len() {
+            &mut inline[..n]
+        } else {
+            heap.resize_with(n, || None);
+            &mut heap
+        };
+        fill(&g.tree, found);
+        FiredTriggers { triggers: &g.triggers, fired: g.index.fired(&g.triggers, found), next: 0 }
     }
 }
 
-impl TypeGroup {
-    /// The positions of the triggers that fire given what the references found.
-    fn fired(&self, found: &[Option<Found<'_>>]) -> Fired {
-        let mut out = Fired::new();
-        self.index.fired(&self.triggers, found, &mut out);
-        out
+/// The triggers that fire for one event, in the order they were given.
+struct FiredTriggers<'s> {
+    triggers: &'s [CompiledTrigger],
+    fired: Fired<'s>,
+    next: usize,
+}
+
+impl<'s> Iterator for FiredTriggers<'s> {
+    type Item = &'s CompiledTrigger;
+
+    fn next(&mut self) -> Option<&'s CompiledTrigger> {
+        let &i = self.fired.as_slice().get(self.next)?;
+        self.next += 1;
+        Some(&self.triggers[i as usize])
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.fired.as_slice().len() - self.next;
+        (left, Some(left))
     }
 }
 

@@ -1,7 +1,8 @@
 //! Reading a trigger group's references straight from an event's JSON text, in one pass and
-//! without building the value: a tree of the referenced paths guides serde_json's deserializer,
-//! subtrees no reference enters are skipped (`IgnoredAny`), and only the values at referenced
-//! paths are decoded, strings borrowed from the text unless they hold escapes.
+//! without building the value: a tree of the referenced paths guides a scan of the text,
+//! subtrees no reference enters are skipped unchecked (the text was checked as JSON when the
+//! event arrived), and only the values at referenced paths are decoded, strings borrowed from
+//! the text unless they hold escapes.
 //!
 //! It finds what `engine::resolve` finds in the parsed value (the property test checks): a
 //! segment is an object key or an array index, null, objects and arrays find nothing, and of
@@ -9,8 +10,7 @@
 
 use super::engine::Found;
 use rustc_hash::FxHashMap as HashMap;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{Deserializer, Visitor};
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::fmt;
@@ -187,156 +187,299 @@ impl PathTree {
         }
     }
 
-    /// Fills every slot from `json`, which was checked as JSON when the event arrived; text that
-    /// is not JSON finds nothing.
+    /// Fills every slot from `json`, which was checked as JSON when the event arrived (a
+    /// payload is valid JSON by construction): what `engine::resolve` finds in the parsed text.
+    /// Text that is truncated, or has anything but whitespace after the value, finds nothing;
+    /// the values no reference enters are skipped without being checked.
     pub(super) fn extract<'a>(&self, json: &'a str, found: &mut Slots<'a>) {
-        let mut de = serde_json::Deserializer::from_str(json);
-        let read = (Walk { tree: self, node: 0, found: &mut *found }).deserialize(&mut de).and_then(|()| de.end());
+        let mut scan = Scan { json, at: 0 };
+        let read = scan.value(self, 0, found).and_then(|()| scan.end());
         if read.is_err() {
             found.fill(None);
         }
     }
 }
 
-/// Reads one value at `node`: sets its slot when it is a scalar, descends into its children
-/// when it is an object or array, skips everything else.
-struct Walk<'t, 'f, 'a> {
-    tree: &'t PathTree,
-    node: usize,
-    found: &'f mut Slots<'a>,
+/// Where the first `"` or `\\` at or after `i` is: eight bytes at a time, a byte equal to
+/// either setting its lane's high bit (the has-zero-byte test on the bytes xor'ed with each).
+/// Bits above the first true hit may be false, so only the lowest one is used.
+#[inline]
+fn quote_or_backslash(b: &[u8], mut i: usize) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let q = w ^ (LO * u64::from(b'"'));
+        let s = w ^ (LO * u64::from(b'\\'));
+        let hit = ((q.wrapping_sub(LO) & !q) | (s.wrapping_sub(LO) & !s)) & HI;
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| c == b'"' || c == b'\\').map(|p| i + p)
 }
 
-impl<'a> Walk<'_, '_, 'a> {
-    fn set(self, f: Found<'a>) {
-        if let Some(slot) = self.tree.nodes[self.node].slot {
-            self.found[slot] = Some(f);
-        }
-    }
+/// The text is not JSON (or not the JSON expected at this point).
+struct Bad;
+
+/// A cursor over JSON text that reads only what the path tree asks for: keys and structure on
+/// the referenced paths, the values at them; every other value is skipped by finding where it
+/// ends (strings by their closing quote, containers by counting brackets), unchecked. serde_json
+/// validated the whole body when it arrived; checking it again per event cost most of the
+/// time of matching from the text (its `IgnoredAny` decodes every number and checks every
+/// string it skips).
+struct Scan<'a> {
+    json: &'a str,
+    at: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for Walk<'_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        for &s in &self.tree.nodes[self.node].below {
-            self.found[s] = None;
-        }
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_, '_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
+impl<'a> Scan<'a> {
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        self.json.as_bytes()
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
-        self.set(Found::string(Cow::Borrowed(v)));
-        Ok(())
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.set(Found::string(Cow::Owned(v.to_string())));
-        Ok(())
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<(), E> {
-        self.set(Found::string(Cow::Owned(v)));
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.set(Found::json_number(v.into()));
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.set(Found::json_number(v.into()));
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        // Like a parsed `Value`: a float that is not finite would be null.
-        if let Some(n) = Number::from_f64(v) {
-            self.set(Found::json_number(n));
-        }
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.set(Found::bool(v));
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let Walk { tree, node, found } = self;
-        let n = &tree.nodes[node];
-        while let Some(child) = map.next_key_seed(KeySeed(n))? {
-            match child {
-                Some(c) => map.next_value_seed(Walk { tree, node: c, found: &mut *found })?,
-                None => map.next_value::<IgnoredAny>().map(drop)?,
+    /// The next byte that is not whitespace, without taking it.
+    #[inline]
+    fn peek(&mut self) -> Result<u8, Bad> {
+        let b = self.bytes();
+        while let Some(&c) = b.get(self.at) {
+            if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                return Ok(c);
             }
+            self.at += 1;
         }
-        Ok(())
+        Err(Bad)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let Walk { tree, node, found } = self;
-        let n = &tree.nodes[node];
-        let named = |i: usize| n.children.iter().copied().filter(move |&c| tree.nodes[c].index == Some(i));
-        for i in 0.. {
-            let mut it = named(i);
-            let more = match (it.next(), it.next()) {
-                (None, _) => seq.next_element::<IgnoredAny>()?.is_some(),
-                (Some(c), None) => seq.next_element_seed(Walk { tree, node: c, found: &mut *found })?.is_some(),
-                // Two spellings of one index ("1", "01"): the element is read once, then walked
-                // for each of them.
-                (Some(_), Some(_)) => match seq.next_element::<&'de RawValue>()? {
-                    Some(raw) => {
-                        for c in named(i) {
-                            let mut de = serde_json::Deserializer::from_str(raw.get());
-                            Walk { tree, node: c, found: &mut *found }
-                                .deserialize(&mut de)
-                                .map_err(de::Error::custom)?;
+    /// Takes `c` (after whitespace).
+    #[inline]
+    fn expect(&mut self, c: u8) -> Result<(), Bad> {
+        if self.peek()? == c {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(Bad)
+        }
+    }
+
+    /// Only whitespace is left.
+    fn end(&mut self) -> Result<(), Bad> {
+        match self.peek() {
+            Err(Bad) => Ok(()),
+            Ok(_) => Err(Bad),
+        }
+    }
+
+    /// Takes a string (`at` on its opening quote): its text between the quotes, and whether it
+    /// holds escapes.
+    #[inline]
+    fn string(&mut self) -> Result<(&'a str, bool), Bad> {
+        let b = self.bytes();
+        let from = self.at + 1;
+        let mut i = from;
+        let mut escaped = false;
+        let end = loop {
+            let j = quote_or_backslash(b, i).ok_or(Bad)?;
+            if b[j] == b'"' {
+                break j;
+            }
+            escaped = true;
+            i = j + 2;
+        };
+        self.at = end + 1;
+        // Between two ASCII quotes: on character boundaries.
+        Ok((&self.json[from..end], escaped))
+    }
+
+    /// Skips the value at `at` (after whitespace): a container to its matching bracket, anything
+    /// else to the next delimiter.
+    fn skip(&mut self) -> Result<(), Bad> {
+        let b = self.bytes();
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match b.get(self.at) {
+                        Some(b'"') => {
+                            self.string()?;
+                            continue;
                         }
-                        true
+                        Some(b'{' | b'[') => depth += 1,
+                        Some(b'}' | b']') => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.at += 1;
+                                return Ok(());
+                            }
+                        }
+                        Some(_) => {}
+                        None => return Err(Bad),
                     }
-                    None => false,
-                },
+                    self.at += 1;
+                }
+            }
+            _ => {
+                let from = self.at;
+                while b.get(self.at).is_some_and(|c| !matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')) {
+                    self.at += 1;
+                }
+                if self.at == from {
+                    Err(Bad)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Reads the value at `node`: sets its slot when it is a scalar, descends into its children
+    /// when it is an object or array, skips everything else.
+    fn value(&mut self, tree: &PathTree, node: usize, found: &mut Slots<'a>) -> Result<(), Bad> {
+        let n = &tree.nodes[node];
+        // A later duplicate key replaces everything an earlier one found.
+        for &s in &n.below {
+            found[s] = None;
+        }
+        match self.peek()? {
+            b'{' if !n.children.is_empty() => self.object(tree, n, found),
+            b'[' if !n.children.is_empty() => self.array(tree, n, found),
+            b'{' | b'[' => self.skip(),
+            c => match n.slot {
+                Some(slot) => {
+                    found[slot] = self.scalar(c)?;
+                    Ok(())
+                }
+                None => self.skip(),
+            },
+        }
+    }
+
+    /// A scalar at a referenced path. Strings without escapes are borrowed from the text; the
+    /// rest (escaped strings, numbers, literals) is decoded by serde_json, so it reads exactly
+    /// as a parsed `Value` would.
+    fn scalar(&mut self, c: u8) -> Result<Option<Found<'a>>, Bad> {
+        let from = self.at;
+        if c == b'"' {
+            let (text, escaped) = self.string()?;
+            if !escaped {
+                return Ok(Some(Found::string(Cow::Borrowed(text))));
+            }
+        } else {
+            self.skip()?;
+        }
+        let mut de = serde_json::Deserializer::from_str(&self.json[from..self.at]);
+        let v = de.deserialize_any(ScalarVisitor).map_err(|_| Bad)?;
+        de.end().map_err(|_| Bad)?;
+        Ok(v)
+    }
+
+    fn object(&mut self, tree: &PathTree, n: &Node, found: &mut Slots<'a>) -> Result<(), Bad> {
+        self.at += 1;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek()? != b'"' {
+                return Err(Bad);
+            }
+            let key_at = self.at;
+            let (key, escaped) = self.string()?;
+            let child = if escaped {
+                let key: String = serde_json::from_str(&self.json[key_at..self.at]).map_err(|_| Bad)?;
+                n.child(&key)
+            } else {
+                n.child(key)
             };
-            if !more {
-                break;
+            self.expect(b':')?;
+            match child {
+                Some(c) => self.value(tree, c, found)?,
+                None => self.skip()?,
+            }
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(Bad),
+            }
+        }
+    }
+
+    fn array(&mut self, tree: &PathTree, n: &Node, found: &mut Slots<'a>) -> Result<(), Bad> {
+        self.at += 1;
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Ok(());
+        }
+        for i in 0.. {
+            // Two spellings of one index ("1", "01"): the element is read once for each.
+            let from = self.at;
+            let mut named = n.children.iter().copied().filter(|&c| tree.nodes[c].index == Some(i)).peekable();
+            if named.peek().is_none() {
+                self.skip()?;
+            }
+            for c in named {
+                self.at = from;
+                self.value(tree, c, found)?;
+            }
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(Bad),
             }
         }
         Ok(())
     }
 }
 
-/// Reads an object key as the child of the node it names, if any, without keeping it.
-struct KeySeed<'t>(&'t Node);
+/// A referenced scalar, decoded as serde_json decodes it into a `Value` (null finds nothing).
+struct ScalarVisitor;
 
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Option<Found<'de>>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
+        f.write_str("a JSON scalar")
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.child(v))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Found::string(Cow::Borrowed(v))))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Found::string(Cow::Owned(v.to_string()))))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Found::string(Cow::Owned(v))))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Found::json_number(v.into())))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Found::json_number(v.into())))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        // Like a parsed `Value`: a float that is not finite would be null.
+        Ok(Number::from_f64(v).map(Found::json_number))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(Found::bool(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }

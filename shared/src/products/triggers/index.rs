@@ -48,9 +48,22 @@ type Ids = Vec<u32>;
 /// One event's candidate groups: on the stack while there are few.
 type Candidates = SmallVec<[u32; 32]>;
 
-/// The triggers that fire for one event (positions in the group, ascending): on the stack for
-/// up to 64.
-pub(super) type Fired = SmallVec<[u32; 64]>;
+/// The triggers that fire for one event (positions, ascending, each once): most often the
+/// members of one group, borrowed from the index rather than copied.
+#[derive(Debug)]
+pub(super) enum Fired<'s> {
+    Members(&'s [u32]),
+    Many(SmallVec<[u32; 16]>),
+}
+
+impl Fired<'_> {
+    pub(super) fn as_slice(&self) -> &[u32] {
+        match self {
+            Fired::Members(m) => m,
+            Fired::Many(v) => v,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 struct Bounds {
@@ -296,14 +309,16 @@ impl MatchIndex {
     /// The triggers (positions, ascending, each once) that fire, given what each path slot
     /// found in the payload: those whose anchor the event satisfies (their group's), and whose
     /// group's other conditions hold.
-    pub(super) fn fired(&self, triggers: &[CompiledTrigger], found: &Slots<'_>, out: &mut Fired) {
-        out.extend_from_slice(&self.always);
+    pub(super) fn fired(&self, triggers: &[CompiledTrigger], found: &Slots<'_>) -> Fired<'_> {
         let mut candidates = Candidates::new();
         for &slot in &self.anchored {
             if let Some(f) = &found[slot] {
                 self.paths[slot].candidates(f, &mut candidates);
             }
         }
+        // The first list of triggers is borrowed; only a second one makes a copy.
+        let mut one: Option<&[u32]> = (!self.always.is_empty()).then_some(&self.always[..]);
+        let mut many: Option<SmallVec<[u32; 16]>> = None;
         for &g in &candidates {
             let g = &self.groups[g as usize];
             let conditions = &triggers[g.rep as usize].conditions;
@@ -312,12 +327,24 @@ impl MatchIndex {
                 c.holds_for(found[c.slot].as_ref())
             });
             if holds {
-                out.extend_from_slice(&self.members[g.members.0 as usize..g.members.1 as usize]);
+                let members = &self.members[g.members.0 as usize..g.members.1 as usize];
+                match (&mut many, one) {
+                    (Some(v), _) => v.extend_from_slice(members),
+                    (None, None) => one = Some(members),
+                    (None, Some(first)) => {
+                        let mut v = SmallVec::from_slice(first);
+                        v.extend_from_slice(members);
+                        many = Some(v);
+                    }
+                }
             }
         }
-        // Often they come from one group, already in order.
-        if !out.is_sorted() {
-            out.sort_unstable();
+        match many {
+            Some(mut v) => {
+                v.sort_unstable();
+                Fired::Many(v)
+            }
+            None => Fired::Members(one.unwrap_or(&[])),
         }
     }
 
