@@ -129,6 +129,17 @@ pub enum Durability {
     Full,
 }
 
+/// How the writer commits: see [`Durability`] and `commit_window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteOptions {
+    pub durability: Durability,
+    /// When set, the writer waits up to this long for more writes before every commit (up to
+    /// `LINGER_MAX_JOBS` of them), not only while writes arrive concurrently (`LINGER`): at
+    /// low rates more callers share a commit (its fsync, its WAL pages, its wake-ups), for
+    /// less CPU per write and more latency (docs/performance.md).
+    pub commit_window: Option<Duration>,
+}
+
 impl Durability {
     fn pragma(self) -> &'static str {
         match self {
@@ -155,13 +166,13 @@ fn open_conn(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
 impl Db {
     /// Opens (creating if needed) `ringhook.db` in `dir`.
     pub fn open_dir(dir: &Path) -> Result<Self, DbError> {
-        Self::open_dir_with(dir, Durability::default())
+        Self::open_dir_with(dir, WriteOptions::default())
     }
 
-    pub fn open_dir_with(dir: &Path, durability: Durability) -> Result<Self, DbError> {
+    pub fn open_dir_with(dir: &Path, options: WriteOptions) -> Result<Self, DbError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-        Self::open_with(&Self::file_in(dir), durability)
+        Self::open_with(&Self::file_in(dir), options)
     }
 
     /// The database file of a data directory.
@@ -170,13 +181,13 @@ impl Db {
     }
 
     pub fn open(path: &Path) -> Result<Self, DbError> {
-        Self::open_with(path, Durability::default())
+        Self::open_with(path, WriteOptions::default())
     }
 
-    pub fn open_with(path: &Path, durability: Durability) -> Result<Self, DbError> {
+    pub fn open_with(path: &Path, options: WriteOptions) -> Result<Self, DbError> {
         let writer_conn = open_conn(path, false)?;
         writer_conn.pragma_update(None, "journal_mode", "WAL")?;
-        writer_conn.pragma_update(None, "synchronous", durability.pragma())?;
+        writer_conn.pragma_update(None, "synchronous", options.durability.pragma())?;
         writer_conn.execute_batch(SCHEMA)?;
         writer_conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
         let checkpoint_conn = open_conn(path, false)?;
@@ -196,7 +207,7 @@ impl Db {
         let requested = checkpoint_requested.clone();
         std::thread::Builder::new()
             .name("rh-sql-writer".into())
-            .spawn(move || writer_loop(writer_conn, rx, requested))
+            .spawn(move || writer_loop(writer_conn, rx, requested, options.commit_window))
             .expect("spawn sqlite writer thread");
 
         let (read_tx, read_rx) = mpsc::channel::<ReadJob>();
@@ -336,7 +347,12 @@ fn exec_cached(conn: &Connection, sql: &str) -> bool {
     conn.prepare_cached(sql).and_then(|mut s| s.execute([])).is_ok()
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<ToWriter>, checkpoint_requested: Arc<AtomicBool>) {
+fn writer_loop(
+    conn: Connection,
+    rx: mpsc::Receiver<ToWriter>,
+    checkpoint_requested: Arc<AtomicBool>,
+    commit_window: Option<Duration>,
+) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut checkpoint = false;
     let mut previous_group = 0;
@@ -364,7 +380,10 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<ToWriter>, checkpoint_reques
         // When writes are arriving from many callers, wait a moment for the next one before
         // committing (see LINGER).
         let mut all_ok = jobs[0].run(&conn);
-        let linger_until = (previous_group > 1).then(|| Instant::now() + LINGER);
+        let linger_until = match commit_window {
+            Some(window) => Some(Instant::now() + window),
+            None => (previous_group > 1).then(|| Instant::now() + LINGER),
+        };
         while all_ok && jobs.len() < MAX_BATCH {
             let next = match rx.try_recv() {
                 Ok(msg) => Some(msg),
@@ -486,13 +505,41 @@ mod tests {
         (Db::open_dir(&dir).expect("open"), dir)
     }
 
+    /// With a commit window, a write waits for the next one (from another caller) to share its
+    /// commit: the first is answered only after the second arrived. Without one, a lone write
+    /// is committed at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_window_lets_a_later_write_share_the_commit() {
+        let dir = std::env::temp_dir().join(format!("ringhook-db-test-window-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let options = WriteOptions { durability: Durability::Full, commit_window: Some(Duration::from_millis(500)) };
+        let db = Db::open_dir_with(&dir, options).unwrap();
+        db.write(|c| c.execute_batch("CREATE TABLE w (x INTEGER)")).await.unwrap();
+        let first = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(|c| c.execute("INSERT INTO w VALUES (1)", [])).await.unwrap();
+                Instant::now()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let second_sent = Instant::now();
+        db.write(|c| c.execute("INSERT INTO w VALUES (2)", [])).await.unwrap();
+        let first_answered = first.await.unwrap();
+        assert!(first_answered >= second_sent, "the first write was committed before the second arrived");
+        let rows = db.write(|c| c.query_row("SELECT COUNT(*) FROM w", [], |r| r.get::<_, i64>(0))).await.unwrap();
+        assert_eq!(rows, 2);
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// The writer commits with the durability asked for (SQLite: NORMAL = 1, FULL = 2).
     #[tokio::test(flavor = "current_thread")]
     async fn the_writer_commits_with_the_durability_asked_for() {
         for (d, pragma) in [(Durability::Normal, 1), (Durability::Full, 2)] {
             let dir = std::env::temp_dir().join(format!("ringhook-db-test-sync-{pragma}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
-            let db = Db::open_dir_with(&dir, d).unwrap();
+            let db = Db::open_dir_with(&dir, WriteOptions { durability: d, commit_window: None }).unwrap();
             let got = db.write(|c| c.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))).await.unwrap();
             assert_eq!(got, pragma, "{d:?}");
             drop(db);

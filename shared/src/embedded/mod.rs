@@ -7,7 +7,7 @@ mod queue;
 mod store;
 
 pub use bus::SqliteBus;
-pub use db::{Db, Durability};
+pub use db::{Db, Durability, WriteOptions};
 pub use queue::SqliteQueue;
 pub use store::SqliteStore;
 
