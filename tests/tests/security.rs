@@ -277,6 +277,20 @@ async fn another_tenants_ids_answer_404_everywhere() {
     assert_no_secrets("log", &log_lines(&rh), &[a, b, ADMIN_TOKEN.to_string()]);
 }
 
+/// Waits until `n` deliveries exist and each has its first attempt recorded: the clock may move
+/// only then, or a retry would be scheduled from the moved clock.
+async fn first_attempts_recorded(rh: &Ringhook, n: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let ds = rh.deliveries("").await;
+        if ds.len() >= n && ds.iter().all(|d| d["attempts"].as_u64().is_some_and(|a| a >= 1)) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "first attempts not recorded: {ds:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recover_resends_a_webhooks_failed_deliveries_since_a_time() {
     let rh = Ringhook::start(bin!(), Options::manual_clock()).await;
@@ -303,7 +317,7 @@ async fn recover_resends_a_webhooks_failed_deliveries_since_a_time() {
 
     // One failure before `since`, two after; each fails twice (single-retry: 2 attempts).
     rh.send_event(&json!({"type": "recover.test", "payload": {"n": 0}})).await;
-    rh.wait_deliveries("", 2, WAIT).await;
+    first_attempts_recorded(&rh, 2).await;
     rh.advance(61).await;
     rh.wait_deliveries("status=failed", 2, WAIT).await;
     rh.advance(3600).await;
@@ -314,7 +328,7 @@ async fn recover_resends_a_webhooks_failed_deliveries_since_a_time() {
     for n in 1..=2 {
         rh.send_event(&json!({"type": "recover.test", "payload": {"n": n}})).await;
     }
-    rh.wait_deliveries("", 6, WAIT).await;
+    first_attempts_recorded(&rh, 6).await;
     rh.advance(61).await;
     let failed = rh.wait_deliveries("status=failed", 6, WAIT).await;
     assert_eq!(failed.len(), 6);
