@@ -11,38 +11,12 @@ use ringhook::pipeline::deliver::{self, DeliveryMessage};
 use ringhook::pipeline::Pipeline;
 use ringhook::ports::{Clock, ManualClock};
 use ringhook::repo::deliveries;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Answers every request with `status` after `delay_ms`, counting them.
-async fn receiver(status: u16, delay_ms: u64) -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let c = count.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
-            let c = c.clone();
-            tokio::spawn(async move {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                c.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
-                let head = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                let _ = sock.write_all(head.as_bytes()).await;
-            });
-        }
-    });
-    (url, count)
-}
+#[path = "support/receiver.rs"]
+mod receiver_support;
+use receiver_support::receiver;
 
 fn app(dir: &std::path::Path) -> (Pipeline, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));

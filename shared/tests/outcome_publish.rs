@@ -16,7 +16,10 @@ use ringhook::repo::outcome_events::{self, OutcomeEvents, OutcomeType};
 use ringhook::repo::{deliveries, keys};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[path = "support/receiver.rs"]
+mod receiver_support;
+use receiver_support::receiver;
 
 const TENANT: &str = "ten_outcomes";
 
@@ -54,30 +57,6 @@ impl ItemStore for FlakyStore {
     async fn query_due(&self, due_before_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
         self.inner.query_due(due_before_ms, limit).await
     }
-}
-
-/// Answers every request with `status`.
-async fn receiver(status: u16) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
-            tokio::spawn(async move {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                let _ = sock.write_all(head.as_bytes()).await;
-            });
-        }
-    });
-    url
 }
 
 struct Setup {
@@ -153,8 +132,8 @@ async fn subscribe(s: &Setup, types: Vec<OutcomeType>) {
 #[tokio::test]
 async fn only_the_subscribed_types_are_published() {
     let s = setup("types");
-    let ok = receiver(200).await;
-    let gone = receiver(410).await;
+    let ok = receiver(200, 0).await.0;
+    let gone = receiver(410, 0).await.0;
 
     // Nothing subscribed: neither outcome is published.
     for url in [&ok, &gone] {
@@ -180,7 +159,7 @@ async fn only_the_subscribed_types_are_published() {
 #[tokio::test]
 async fn a_failed_read_of_the_subscription_keeps_the_outcome() {
     let s = setup("read-fails");
-    let ok = receiver(200).await;
+    let ok = receiver(200, 0).await.0;
     subscribe(&s, vec![OutcomeType::DeliverySucceeded]).await;
     let msg = new_delivery(&s.app, &ok).await;
     s.store.fail.store(true, Ordering::SeqCst);
