@@ -12,22 +12,17 @@ use crate::repo::{deliveries, events};
 /// Evaluates a batch; one result per event, in order, so queue consumers can report exactly
 /// the failed messages.
 pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), PipelineError>> {
-    // A repeat's copy (or one whose id cannot be checked now) has nothing to evaluate.
-    let first = futures::future::join_all(batch.iter().map(|e| events::is_first_arrival(p.store.as_ref(), e))).await;
-    let mut skipped: Vec<Option<Result<(), PipelineError>>> = first
-        .into_iter()
-        .map(|r| match r {
-            Ok(true) => None,
-            Ok(false) => Some(Ok(())),
-            Err(e) => Some(Err(e.into())),
-        })
-        .collect();
-    let mut effects: Vec<Result<Effects, PipelineError>> = batch.iter().map(|_| Ok(Effects::default())).collect();
+    // Only the copy of an id's recorded arrival is evaluated: a repeat's copy makes no effects,
+    // and one whose id cannot be checked now fails (it stays on the queue).
+    let checked = futures::future::join_all(batch.iter().map(|e| events::is_first_arrival(p.store.as_ref(), e))).await;
+    let first: Vec<bool> = checked.iter().map(|c| matches!(c, Ok(true))).collect();
+    let mut effects: Vec<Result<Effects, PipelineError>> =
+        checked.into_iter().map(|c| c.map(|_| Effects::default()).map_err(PipelineError::from)).collect();
     // Each product sees the events it handles as one batch (e.g. triggers look each tenant's
     // trigger set up once per batch).
     for product in p.products.iter() {
         let (idx, mine): (Vec<usize>, Vec<&Event>) =
-            batch.iter().enumerate().filter(|(i, e)| skipped[*i].is_none() && product.handles(&e.event_type)).unzip();
+            batch.iter().enumerate().filter(|(i, e)| first[*i] && product.handles(&e.event_type)).unzip();
         if mine.is_empty() {
             continue;
         }
@@ -55,10 +50,7 @@ pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), Pip
     // is done once for the batch: one SQS batch per ten events rather than one per event
     // (docs/aws-scale.md). If that shared step fails, every event of the batch stays on the
     // queue and is evaluated again, which acts once (deterministic delivery ids).
-    let created = futures::future::join_all(effects.into_iter().zip(&mut skipped).map(|(effects, skip)| async move {
-        if let Some(r) = skip.take() {
-            return r.map(|()| (Vec::new(), Vec::new()));
-        }
+    let created = futures::future::join_all(effects.into_iter().map(|effects| async move {
         let effects = effects?;
         let created = deliveries::create_many(p.store.as_ref(), effects.deliveries).await?;
         Ok::<_, PipelineError>((created, effects.bus_events))

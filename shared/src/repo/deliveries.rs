@@ -50,10 +50,6 @@ pub async fn update(store: &dyn ItemStore, d: &Delivery, read_version: u64) -> R
     put_next(store, to_item(d), Some(read_version)).await
 }
 
-pub async fn record_attempt(store: &dyn ItemStore, tenant: &str, a: &Attempt) -> Result<(), StoreError> {
-    store.put_many(vec![attempt_item(tenant, a)]).await
-}
-
 /// Logs the attempt, then writes the delivery's new state if it is still at `read_version`
 /// (`ConditionFailed` otherwise, with the attempt logged all the same).
 pub async fn record_outcome(
