@@ -48,11 +48,12 @@ pub struct App {
     pub manual_clock: Option<Arc<ManualClock>>,
     /// One client for every outgoing request: pooled connections, no redirects, SSRF-checked DNS.
     /// Built on first use ([`App::http`]): of the Lambda functions only `deliver` sends, and the
-    /// others neither pay for it at init nor link it.
-    http: OnceLock<reqwest::Client>,
+    /// others neither pay for it at init nor link it. Shared by every view of the app
+    /// ([`App::with_store`]), so connections stay pooled.
+    http: Arc<OnceLock<reqwest::Client>>,
     pub settings: Settings,
     /// Which tenant each API key seen so far belongs to.
-    pub api_keys: crate::repo::tenants::KeyCache,
+    pub api_keys: Arc<crate::repo::tenants::KeyCache>,
 }
 
 impl App {
@@ -63,9 +64,23 @@ impl App {
             bus: ports.bus,
             clock: ports.clock,
             manual_clock: ports.manual_clock,
-            http: OnceLock::new(),
+            http: Default::default(),
             settings,
             api_keys: Default::default(),
+        })
+    }
+
+    /// The same app over another store (e.g. one batch's memo of reads); everything else shared.
+    pub fn with_store(&self, store: Arc<dyn ItemStore>) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            queue: self.queue.clone(),
+            bus: self.bus.clone(),
+            clock: self.clock.clone(),
+            manual_clock: self.manual_clock.clone(),
+            http: self.http.clone(),
+            settings: self.settings.clone(),
+            api_keys: self.api_keys.clone(),
         })
     }
 

@@ -2,6 +2,7 @@
 //! deliveries queue → deliver, with the scheduler sweeping the due-time index.
 //! Lambda handlers and the local runner only move messages in and out of these functions.
 
+pub mod batch_reads;
 pub mod consumer;
 pub mod deliver;
 pub mod evaluate;
@@ -26,6 +27,13 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(app: Arc<App>, products: Products) -> Self {
         Self { app, products }
+    }
+
+    /// The view one queue batch runs on: its reads remembered for the batch
+    /// ([`batch_reads::BatchReads`]).
+    pub fn for_batch(&self) -> Self {
+        let store = Arc::new(batch_reads::BatchReads::new(self.app.store.clone()));
+        Self { app: self.app.with_store(store), products: self.products.clone() }
     }
 }
 
