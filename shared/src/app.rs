@@ -2,7 +2,7 @@
 //! the local runner) and shared by every handler and product.
 
 use crate::delivery::ssrf::{self, DestinationPolicy};
-use crate::ports::{Clock, EventBus, ItemStore, ManualClock, Queue};
+use crate::ports::{Clock, EventBus, ItemStore, ManualClock, Outbox, Queue};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -38,6 +38,8 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     /// Set when time is moved by hand (`--clock manual`): enables the clock admin route.
     pub manual_clock: Option<Arc<ManualClock>>,
+    /// Set by a backend that queues and writes items in one commit (the embedded one).
+    pub outbox: Option<Arc<dyn Outbox>>,
 }
 
 pub struct App {
@@ -46,6 +48,7 @@ pub struct App {
     pub bus: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
     pub manual_clock: Option<Arc<ManualClock>>,
+    pub outbox: Option<Arc<dyn Outbox>>,
     /// One client for every outgoing request: pooled connections, no redirects, SSRF-checked DNS.
     /// Built on first use ([`App::http`]): of the Lambda functions only `deliver` sends, and the
     /// others neither pay for it at init nor link it. Shared by every view of the app
@@ -64,6 +67,7 @@ impl App {
             bus: ports.bus,
             clock: ports.clock,
             manual_clock: ports.manual_clock,
+            outbox: ports.outbox,
             http: Default::default(),
             settings,
             api_keys: Default::default(),
@@ -78,6 +82,7 @@ impl App {
             bus: self.bus.clone(),
             clock: self.clock.clone(),
             manual_clock: self.manual_clock.clone(),
+            outbox: self.outbox.clone(),
             http: self.http.clone(),
             settings: self.settings.clone(),
             api_keys: self.api_keys.clone(),

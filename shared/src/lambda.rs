@@ -33,7 +33,7 @@ pub fn settings_from_env() -> anyhow::Result<Settings> {
 pub async fn aws_ports(clock: Arc<dyn Clock>, manual_clock: Option<Arc<ManualClock>>) -> anyhow::Result<Ports> {
     let sdk = load_sdk_config_checked().await?;
     let adapters = AwsSettings::from_env()?.connect(&sdk, clock.clone());
-    Ok(Ports { store: adapters.store, queue: adapters.queue, bus: adapters.bus, clock, manual_clock })
+    Ok(Ports { store: adapters.store, queue: adapters.queue, bus: adapters.bus, clock, manual_clock, outbox: None })
 }
 
 /// The app on the AWS adapters, with every product seen through stage `S` (the function's),
@@ -56,6 +56,7 @@ pub async fn aws_app_from_env_without_bus<S: Stage>() -> anyhow::Result<Pipeline
         bus: Arc::new(NoBus),
         clock,
         manual_clock: None,
+        outbox: None,
     };
     Ok(Pipeline::new(App::new(ports, settings_from_env()?), crate::products::registry::<S>()))
 }

@@ -22,12 +22,14 @@ fn app(dir: &std::path::Path) -> (Pipeline, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
     let c: Arc<dyn Clock> = clock.clone();
     let db = Db::open_dir(dir).unwrap();
+    let queue = Arc::new(SqliteQueue::new(db.clone(), c.clone(), 5));
     let ports = Ports {
         store: Arc::new(SqliteStore::new(db.clone(), c.clone())),
-        queue: Arc::new(SqliteQueue::new(db.clone(), c.clone(), 5)),
+        queue: queue.clone(),
         bus: Arc::new(SqliteBus::new(db, c.clone())),
         clock: c,
         manual_clock: Some(clock.clone()),
+        outbox: Some(queue),
     };
     (
         Pipeline::new(App::new(ports, Settings::new(DestinationPolicy::loopback())), ringhook::products::defaults()),

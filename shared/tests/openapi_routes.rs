@@ -20,6 +20,7 @@ fn app(dir: &std::path::Path) -> Pipeline {
         bus: Arc::new(SqliteBus::new(db, clock.clone())),
         clock,
         manual_clock: None,
+        outbox: None,
     };
     Pipeline::new(App::new(ports, Settings::new(DestinationPolicy::strict())), ringhook::products::defaults())
 }

@@ -80,12 +80,14 @@ fn setup(name: &str) -> Setup {
     let db = Db::open_dir(&dir).unwrap();
     let store = Arc::new(FlakyStore { inner: SqliteStore::new(db.clone(), c.clone()), fail: AtomicBool::new(false) });
     let bus = SqliteBus::new(db.clone(), c.clone());
+    let queue = Arc::new(SqliteQueue::new(db, c.clone(), 5));
     let ports = Ports {
         store: store.clone(),
-        queue: Arc::new(SqliteQueue::new(db, c.clone(), 5)),
+        queue: queue.clone(),
         bus: Arc::new(bus.clone()),
         clock: c,
         manual_clock: Some(clock),
+        outbox: Some(queue),
     };
     let app =
         Pipeline::new(App::new(ports, Settings::new(DestinationPolicy::loopback())), ringhook::products::defaults());

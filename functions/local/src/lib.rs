@@ -138,12 +138,14 @@ pub async fn start(
         let queue = SqliteQueue::new(db.clone(), clock.clone(), opts.max_receives);
         // This process owns the file: whatever was in flight belonged to a process that is gone.
         let released = queue.release_in_flight().await?;
+        let queue = Arc::new(queue);
         let ports = Ports {
             store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
-            queue: Arc::new(queue),
+            queue: queue.clone(),
             bus: Arc::new(SqliteBus::new(db.clone(), clock.clone())),
             clock,
             manual_clock: manual,
+            outbox: Some(queue),
         };
         (ports, released)
     };

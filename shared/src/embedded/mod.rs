@@ -27,12 +27,14 @@ pub(crate) fn test_app(
     let _ = std::fs::remove_dir_all(&dir);
     let db = Db::open_dir(&dir).expect("open sqlite");
     let clock = Arc::new(ManualClock::new(now_ms));
+    let queue = Arc::new(SqliteQueue::new(db.clone(), clock.clone(), 5));
     let ports = Ports {
         store: Arc::new(SqliteStore::new(db.clone(), clock.clone())),
-        queue: Arc::new(SqliteQueue::new(db.clone(), clock.clone(), 5)),
+        queue: queue.clone(),
         bus: Arc::new(SqliteBus::new(db, clock.clone())),
         clock: clock.clone(),
         manual_clock: Some(clock),
+        outbox: Some(queue),
     };
     let mut s = Settings::new(DestinationPolicy::loopback());
     settings(&mut s);

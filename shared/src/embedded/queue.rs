@@ -3,8 +3,9 @@
 //! the clock see delayed and invisible messages come back.
 
 use super::db::{Db, DbError};
+use super::store::{put_if, Encoded};
 use crate::ports::queue::{Keep, Message, OutMessage, Queue, QueueError, QueueName};
-use crate::ports::Clock;
+use crate::ports::{Clock, Condition, Item, Outbox, StoreError};
 use async_trait::async_trait;
 use rusqlite::params;
 use std::sync::Arc;
@@ -26,6 +27,19 @@ pub struct SqliteQueue {
 
 fn err(e: DbError) -> QueueError {
     QueueError(e.to_string())
+}
+
+fn insert_messages(
+    c: &rusqlite::Connection,
+    queue: &str,
+    messages: &[OutMessage],
+    now_ms: i64,
+) -> rusqlite::Result<()> {
+    let mut stmt = c.prepare_cached("INSERT INTO queue_messages (queue, body, visible_at) VALUES (?1, ?2, ?3)")?;
+    for m in messages {
+        stmt.execute(params![queue, m.body, now_ms + i64::from(m.delay_secs.min(900)) * 1000])?;
+    }
+    Ok(())
 }
 
 impl SqliteQueue {
@@ -181,17 +195,7 @@ impl Queue for SqliteQueue {
         }
         let now = self.clock.now_ms();
         let q = queue.as_str();
-        self.db
-            .write(move |c| {
-                let mut stmt =
-                    c.prepare_cached("INSERT INTO queue_messages (queue, body, visible_at) VALUES (?1, ?2, ?3)")?;
-                for m in &messages {
-                    stmt.execute(params![q, m.body, now + i64::from(m.delay_secs.min(900)) * 1000])?;
-                }
-                Ok(())
-            })
-            .await
-            .map_err(err)?;
+        self.db.write(move |c| insert_messages(c, q, &messages, now)).await.map_err(err)?;
         self.notify(queue).notify_one();
         Ok(())
     }
@@ -284,5 +288,83 @@ impl Queue for SqliteQueue {
             .map_err(err)?;
         self.notify(queue).notify_one();
         Ok(moved)
+    }
+}
+
+/// The queue's messages and the items' writes share the database: one job, one commit.
+#[async_trait]
+impl Outbox for SqliteQueue {
+    async fn send_then_put(
+        &self,
+        queue: QueueName,
+        messages: Vec<OutMessage>,
+        writes: Vec<(Item, Condition)>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let now_ms = self.clock.now_ms();
+        let now_secs = self.clock.now_secs();
+        let q = queue.as_str();
+        let writes: Vec<(Encoded, Condition)> = writes.into_iter().map(|(i, c)| (Encoded::from(i), c)).collect();
+        let sent = !messages.is_empty();
+        let held = self
+            .db
+            .write(move |c| {
+                insert_messages(c, q, &messages, now_ms)?;
+                writes.iter().map(|(item, cond)| put_if(c, item, *cond, now_secs)).collect()
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        if sent {
+            self.notify(queue).notify_one();
+        }
+        Ok(held)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedded::SqliteStore;
+    use crate::ports::{ItemStore, ManualClock};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn the_outbox_queues_and_writes_in_one_commit_skipping_only_a_failed_condition() {
+        let dir = std::env::temp_dir().join(format!("ringhook-outbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = Db::open_dir(&dir).unwrap();
+        let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let queue = Arc::new(SqliteQueue::new(db.clone(), clock.clone(), 5));
+        let store = SqliteStore::new(db, clock);
+        store.put(Item::new("t#EVENT", "seen", json!({"n": 0})), Condition::NotExists).await.unwrap();
+
+        // A receiver already waiting gets the messages.
+        let waiting = {
+            let q = queue.clone();
+            tokio::spawn(async move { q.receive(QueueName::Events, 10, 30, Duration::from_secs(5)).await })
+        };
+        tokio::task::yield_now().await;
+        let held = queue
+            .send_then_put(
+                QueueName::Events,
+                vec![OutMessage::now("a"), OutMessage::now("b")],
+                vec![
+                    (Item::new("t#EVENT", "new", json!({"n": 1})), Condition::NotExists),
+                    (Item::new("t#EVENT", "seen", json!({"n": 2})), Condition::NotExists),
+                    (Item::new("t#EVENT", "other", json!({"n": 3})), Condition::None),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(held, vec![true, false, true]);
+        let got = tokio::time::timeout(Duration::from_secs(2), waiting).await.expect("woken").unwrap().unwrap();
+        let bodies: Vec<&str> = got.iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(bodies, ["a", "b"]);
+        let n = |sk: &'static str| {
+            let store = &store;
+            async move { store.get("t#EVENT", sk).await.unwrap().map(|i| i.data.to_value()["n"].clone()) }
+        };
+        assert_eq!(n("new").await, Some(json!(1)));
+        assert_eq!(n("seen").await, Some(json!(0)), "the failed condition wrote nothing");
+        assert_eq!(n("other").await, Some(json!(3)));
     }
 }

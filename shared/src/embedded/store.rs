@@ -76,7 +76,7 @@ fn condition_holds(c: &Connection, pk: &str, sk: &str, cond: Condition, now_secs
 
 /// An item ready to write: its JSON is serialized by the caller, off the writer thread (which
 /// every write in the process shares).
-struct Encoded {
+pub(super) struct Encoded {
     pk: String,
     sk: String,
     data: String,
@@ -107,6 +107,15 @@ fn write_item(c: &Connection, item: &Encoded) -> rusqlite::Result<()> {
     )?
     .execute(params![item.pk, item.sk, item.data, item.version, item.due_at, item.expires_at])?;
     Ok(())
+}
+
+/// A conditional write inside a job: `Ok(false)`, and nothing written, when `cond` fails.
+pub(super) fn put_if(c: &Connection, item: &Encoded, cond: Condition, now_secs: i64) -> rusqlite::Result<bool> {
+    if !condition_holds(c, &item.pk, &item.sk, cond, now_secs)? {
+        return Ok(false);
+    }
+    write_item(c, item)?;
+    Ok(true)
 }
 
 #[async_trait]

@@ -147,10 +147,10 @@ pub fn parse_body(
 /// Queues and records the events. Duplicates (an id seen before within the dedup window, or
 /// twice in one request) are answered as accepted and are not evaluated again.
 ///
-/// Queued first, recorded second: once an id is recorded its event is durably queued, so a
-/// repeat may be answered `duplicate` without anything else remembered. A repeat's copy is
-/// queued too (before its id is found recorded) and dropped by evaluation, which evaluates only
-/// the arrival the record holds.
+/// Queued first, recorded second (both in one commit where the backend offers an outbox): once
+/// an id is recorded its event is durably queued, so a repeat may be answered `duplicate`
+/// without anything else remembered. A repeat's copy is queued too (before its id is found
+/// recorded) and dropped by evaluation, which evaluates only the arrival the record holds.
 pub async fn accept(app: &App, events: Vec<Event>) -> Result<Vec<Accepted>, ApiError> {
     let mut seen = std::collections::HashSet::new();
     let first_in_request: Vec<bool> = events.iter().map(|e| seen.insert(e.id.as_str())).collect();
@@ -160,14 +160,26 @@ pub async fn accept(app: &App, events: Vec<Event>) -> Result<Vec<Accepted>, ApiE
         .filter(|(_, first)| **first)
         .map(|(e, _)| OutMessage::now(serde_json::to_string(e).expect("events serialize")))
         .collect();
-    app.queue.send(QueueName::Events, messages).await?;
-    let recorded = futures::future::try_join_all(events.iter().zip(&first_in_request).map(|(e, first)| async move {
-        if !*first {
-            return Ok(Recorded::Duplicate);
+    let firsts = events.iter().zip(&first_in_request).filter(|(_, first)| **first).map(|(e, _)| e);
+    let recorded = match &app.outbox {
+        // One commit queues the events and records their ids.
+        Some(outbox) => {
+            let held = outbox
+                .send_then_put(QueueName::Events, messages, firsts.clone().map(events::record_write).collect())
+                .await?;
+            futures::future::try_join_all(firsts.zip(held).map(|(e, held)| events::settle(app.store.as_ref(), e, held)))
+                .await?
         }
-        events::record(app.store.as_ref(), e).await
-    }))
-    .await?;
+        None => {
+            app.queue.send(QueueName::Events, messages).await?;
+            futures::future::try_join_all(firsts.map(|e| events::record(app.store.as_ref(), e))).await?
+        }
+    };
+    let mut recorded = recorded.into_iter();
+    let recorded = first_in_request.iter().map(|first| match first {
+        true => recorded.next().expect("one record per first copy"),
+        false => Recorded::Duplicate,
+    });
     Ok(events
         .into_iter()
         .zip(recorded)

@@ -3,10 +3,12 @@
 
 pub mod bus;
 pub mod clock;
+pub mod outbox;
 pub mod queue;
 pub mod store;
 
 pub use bus::{BusEvent, EventBus};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use outbox::Outbox;
 pub use queue::{Message, OutMessage, Queue, QueueName};
 pub use store::{Condition, Doc, Item, ItemStore, QueryOpts, SkRange, StoreError};

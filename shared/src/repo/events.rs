@@ -10,7 +10,7 @@
 
 use super::{keys, put_next};
 use crate::model::Event;
-use crate::ports::{Item, ItemStore, StoreError};
+use crate::ports::{Condition, Item, ItemStore, StoreError};
 use serde_json::{json, Value};
 
 pub const DEDUP_TTL_SECS: i64 = 7 * 24 * 3600;
@@ -55,13 +55,29 @@ async fn first_arrival(store: &dyn ItemStore, e: &Event) -> Result<Option<Value>
 pub async fn record(store: &dyn ItemStore, e: &Event) -> Result<Recorded, StoreError> {
     match put_next(store, record_item(e), None).await {
         Ok(()) => Ok(Recorded::New),
-        Err(StoreError::ConditionFailed) => Ok(match first_arrival(store, e).await? {
-            Some(first) if !is_this_arrival(&first, e) => Recorded::Duplicate,
-            // Ours (our own copy's evaluation recorded it first), or expired meanwhile.
-            _ => Recorded::New,
-        }),
+        Err(StoreError::ConditionFailed) => settle(store, e, false).await,
         Err(e) => Err(e),
     }
+}
+
+/// [`record`] in two halves, for a caller that makes the write itself (in the commit that
+/// queues the event: `ports::Outbox`): the conditional write...
+pub fn record_write(e: &Event) -> (Item, Condition) {
+    let mut item = record_item(e);
+    item.version = 1;
+    (item, Condition::NotExists)
+}
+
+/// ...and what it meant, given whether its condition held.
+pub async fn settle(store: &dyn ItemStore, e: &Event, held: bool) -> Result<Recorded, StoreError> {
+    if held {
+        return Ok(Recorded::New);
+    }
+    Ok(match first_arrival(store, e).await? {
+        Some(first) if !is_this_arrival(&first, e) => Recorded::Duplicate,
+        // Ours (our own copy's evaluation recorded it first), or expired meanwhile.
+        _ => Recorded::New,
+    })
 }
 
 /// Evaluation: whether this queued copy is the id's recorded arrival, the one to evaluate. A
