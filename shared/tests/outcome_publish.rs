@@ -3,7 +3,6 @@
 //! costs at most the event, never the outcome. In-process on the embedded backend, against a
 //! real receiver, with a store that can be told to fail that one read.
 
-use async_trait::async_trait;
 use ringhook::app::{App, Ports, Settings};
 use ringhook::delivery::retry::RetryPolicy;
 use ringhook::delivery::ssrf::DestinationPolicy;
@@ -11,10 +10,10 @@ use ringhook::embedded::{Db, SqliteBus, SqliteQueue, SqliteStore};
 use ringhook::model::{delivery_id, Delivery, DeliveryStatus, DeliveryTarget, Event};
 use ringhook::pipeline::deliver::{self, DeliveryMessage};
 use ringhook::pipeline::Pipeline;
-use ringhook::ports::{Clock, Condition, Item, ItemStore, ManualClock, QueryOpts, SkRange, StoreError};
+use ringhook::ports::observed::ObservedStore;
+use ringhook::ports::{Clock, ManualClock};
 use ringhook::repo::outcome_events::{self, OutcomeEvents, OutcomeType};
 use ringhook::repo::{deliveries, keys};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[path = "support/receiver.rs"]
@@ -23,45 +22,9 @@ use receiver_support::receiver;
 
 const TENANT: &str = "ten_outcomes";
 
-/// The embedded store, except that reading the outcome-event subscription fails while `fail`
-/// is set.
-struct FlakyStore {
-    inner: SqliteStore,
-    fail: AtomicBool,
-}
-
-#[async_trait]
-impl ItemStore for FlakyStore {
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let (spk, ssk) = keys::outcome_events(TENANT);
-        if self.fail.load(Ordering::SeqCst) && pk == spk && sk == ssk {
-            return Err(StoreError::Unavailable("injected".into()));
-        }
-        self.inner.get(pk, sk).await
-    }
-    async fn put(&self, item: Item, cond: Condition) -> Result<(), StoreError> {
-        self.inner.put(item, cond).await
-    }
-    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        self.inner.put_many(items).await
-    }
-    async fn put_in_order(&self, writes: Vec<(Item, Condition)>) -> Result<(), StoreError> {
-        self.inner.put_in_order(writes).await
-    }
-    async fn delete(&self, pk: &str, sk: &str, cond: Condition) -> Result<(), StoreError> {
-        self.inner.delete(pk, sk, cond).await
-    }
-    async fn query(&self, pk: &str, range: SkRange, opts: QueryOpts) -> Result<Vec<Item>, StoreError> {
-        self.inner.query(pk, range, opts).await
-    }
-    async fn query_due(&self, due_before_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.inner.query_due(due_before_ms, limit).await
-    }
-}
-
 struct Setup {
     app: Pipeline,
-    store: Arc<FlakyStore>,
+    store: Arc<ObservedStore>,
     bus: SqliteBus,
     dir: std::path::PathBuf,
 }
@@ -78,7 +41,7 @@ fn setup(name: &str) -> Setup {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
     let c: Arc<dyn Clock> = clock.clone();
     let db = Db::open_dir(&dir).unwrap();
-    let store = Arc::new(FlakyStore { inner: SqliteStore::new(db.clone(), c.clone()), fail: AtomicBool::new(false) });
+    let store = Arc::new(ObservedStore::new(Arc::new(SqliteStore::new(db.clone(), c.clone()))));
     let bus = SqliteBus::new(db.clone(), c.clone());
     let queue = Arc::new(SqliteQueue::new(db, c.clone(), 5));
     let ports = Ports {
@@ -164,7 +127,8 @@ async fn a_failed_read_of_the_subscription_keeps_the_outcome() {
     let ok = receiver(200, 0).await.0;
     subscribe(&s, vec![OutcomeType::DeliverySucceeded]).await;
     let msg = new_delivery(&s.app, &ok).await;
-    s.store.fail.store(true, Ordering::SeqCst);
+    let (pk, sk) = keys::outcome_events(TENANT);
+    s.store.fail_reads_of(Some((pk, sk.to_string())));
     // The message fails (it stays on the queue)...
     assert!(deliver::process(&s.app, &msg).await.is_err());
     // ...but the attempt and the outcome are stored, and nothing was published.
@@ -173,7 +137,7 @@ async fn a_failed_read_of_the_subscription_keeps_the_outcome() {
     assert_eq!(deliveries::attempts(s.app.store.as_ref(), TENANT, &msg.d).await.unwrap().len(), 1);
     assert_eq!(published(&s).await, vec![]);
     // The message received again finds the delivery finished: no second attempt.
-    s.store.fail.store(false, Ordering::SeqCst);
+    s.store.fail_reads_of(None);
     deliver::process(&s.app, &msg).await.unwrap();
     let d = deliveries::find(s.app.store.as_ref(), TENANT, &msg.d).await.unwrap().unwrap().value;
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Succeeded, 1));

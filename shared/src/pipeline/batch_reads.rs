@@ -89,48 +89,16 @@ impl ItemStore for BatchReads {
 mod tests {
     use super::*;
     use crate::embedded::{Db, SqliteStore};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use crate::ports::observed::ObservedStore;
 
-    /// The real embedded store, with its reads counted.
-    struct Counted {
-        inner: SqliteStore,
-        gets: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl ItemStore for Counted {
-        async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-            self.gets.fetch_add(1, Ordering::SeqCst);
-            self.inner.get(pk, sk).await
-        }
-        async fn put(&self, item: Item, cond: Condition) -> Result<(), StoreError> {
-            self.inner.put(item, cond).await
-        }
-        async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
-            self.inner.put_many(items).await
-        }
-        async fn put_in_order(&self, writes: Vec<(Item, Condition)>) -> Result<(), StoreError> {
-            self.inner.put_in_order(writes).await
-        }
-        async fn delete(&self, pk: &str, sk: &str, cond: Condition) -> Result<(), StoreError> {
-            self.inner.delete(pk, sk, cond).await
-        }
-        async fn query(&self, pk: &str, range: SkRange, opts: QueryOpts) -> Result<Vec<Item>, StoreError> {
-            self.inner.query(pk, range, opts).await
-        }
-        async fn query_due(&self, due_before_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
-            self.inner.query_due(due_before_ms, limit).await
-        }
-    }
-
-    fn stores(name: &str) -> (Arc<Counted>, BatchReads) {
+    fn stores(name: &str) -> (Arc<ObservedStore>, BatchReads) {
         let dir = std::env::temp_dir().join(format!("ringhook-batch-reads-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let db = Db::open_dir(&dir).unwrap();
-        let clock = Arc::new(crate::ports::SystemClock);
-        let counted = Arc::new(Counted { inner: SqliteStore::new(db, clock), gets: AtomicUsize::new(0) });
-        let memo = BatchReads::new(counted.clone());
-        (counted, memo)
+        let sqlite = Arc::new(SqliteStore::new(db, Arc::new(crate::ports::SystemClock)));
+        let observed = Arc::new(ObservedStore::new(sqlite));
+        let memo = BatchReads::new(observed.clone());
+        (observed, memo)
     }
 
     fn item(v: u64, text: &str) -> Item {
@@ -145,25 +113,35 @@ mod tests {
 
     #[tokio::test]
     async fn a_key_is_fetched_once_per_batch_and_concurrent_reads_share_the_fetch() {
-        let (counted, memo) = stores("once");
-        counted.put(item(1, "a"), Condition::NotExists).await.unwrap();
+        let (observed, memo) = stores("once");
+        observed.put(item(1, "a"), Condition::NotExists).await.unwrap();
         let reads = futures::future::join_all((0..10).map(|_| memo.get("t1#WEBHOOK", "w1"))).await;
         assert!(reads.iter().all(|r| name(r.as_ref().unwrap()) == "a"));
         assert_eq!(memo.get("t1#WEBHOOK", "w2").await.unwrap(), None);
         assert_eq!(memo.get("t1#WEBHOOK", "w2").await.unwrap(), None, "absence is remembered too");
-        assert_eq!(counted.gets.load(Ordering::SeqCst), 2);
+        assert_eq!(observed.gets(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_not_remembered() {
+        let (observed, memo) = stores("failed");
+        observed.put(item(1, "a"), Condition::NotExists).await.unwrap();
+        observed.fail_reads_of(Some(("t1#WEBHOOK".into(), "w1".into())));
+        assert!(matches!(memo.get("t1#WEBHOOK", "w1").await, Err(StoreError::Unavailable(_))));
+        observed.fail_reads_of(None);
+        assert_eq!(name(&memo.get("t1#WEBHOOK", "w1").await.unwrap()), "a");
     }
 
     #[tokio::test]
     async fn writes_through_it_are_read_back_and_a_failed_condition_reads_again() {
-        let (counted, memo) = stores("writes");
+        let (observed, memo) = stores("writes");
         memo.put(item(1, "a"), Condition::NotExists).await.unwrap();
         assert_eq!(name(&memo.get("t1#WEBHOOK", "w1").await.unwrap()), "a");
         memo.put(item(2, "b"), Condition::Version(1)).await.unwrap();
         assert_eq!(name(&memo.get("t1#WEBHOOK", "w1").await.unwrap()), "b");
 
         // Another process moves the item on; this batch still sees its earlier read...
-        counted.put(item(3, "c"), Condition::Version(2)).await.unwrap();
+        observed.put(item(3, "c"), Condition::Version(2)).await.unwrap();
         assert_eq!(name(&memo.get("t1#WEBHOOK", "w1").await.unwrap()), "b");
         // ...until its own versioned write fails, after which it reads the item again.
         let stale = memo.put(item(3, "stale"), Condition::Version(2)).await;

@@ -3,6 +3,8 @@
 
 pub mod bus;
 pub mod clock;
+#[cfg(any(test, feature = "testing"))]
+pub mod observed;
 pub mod outbox;
 pub mod queue;
 pub mod store;
