@@ -6,6 +6,7 @@
 
 use super::{deliver, Pipeline, PipelineError};
 use crate::model::Event;
+use crate::ports::{OutMessage, Outbox, QueueName};
 use crate::product::Effects;
 use crate::repo::{deliveries, events};
 
@@ -46,6 +47,9 @@ pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), Pip
             }
         }
     }
+    if let Some(outbox) = &p.outbox {
+        return create_and_queue_at_once(p, outbox.as_ref(), effects).await;
+    }
     // Deliveries are created event by event (conditional writes); queueing them and publishing
     // is done once for the batch: one SQS batch per ten events rather than one per event
     // (docs/aws-scale.md). If that shared step fails, every event of the batch stays on the
@@ -77,12 +81,55 @@ pub async fn evaluate_batch(p: &Pipeline, batch: &[Event]) -> Vec<Result<(), Pip
     // deliveries again.
     let (queued, published) =
         futures::future::join(deliver::enqueue_now(p, &to_queue), p.bus.publish(to_publish)).await;
-    let shared = queued.and(published.map_err(PipelineError::from));
+    fail_the_rest(&mut results, queued.and(published.map_err(PipelineError::from)));
+    results
+}
+
+/// With an outbox (the embedded backend): the batch's deliveries are created and queued in one
+/// commit. A delivery that exists already (evaluated before) is queued again all the same: if
+/// it was never attempted that is what re-evaluation must do, and otherwise its message asks
+/// for an attempt already made and is dropped by the deliver stage. (The outbox writes around
+/// the batch's memo of reads, `batch_reads`: nothing in the batch reads after this.)
+async fn create_and_queue_at_once(
+    p: &Pipeline,
+    outbox: &dyn Outbox,
+    effects: Vec<Result<Effects, PipelineError>>,
+) -> Vec<Result<(), PipelineError>> {
+    let (mut writes, mut messages, mut to_publish) = (Vec::new(), Vec::new(), Vec::new());
+    let mut results: Vec<Result<(), PipelineError>> = Vec::with_capacity(effects.len());
+    for r in effects {
+        match r {
+            Ok(e) => {
+                for d in e.deliveries {
+                    messages.push(OutMessage::now(deliver::DeliveryMessage::for_delivery(&d).encode()));
+                    writes.push(deliveries::create_write(&d));
+                }
+                to_publish.extend(e.bus_events);
+                results.push(Ok(()));
+            }
+            Err(e) => results.push(Err(e)),
+        }
+    }
+    if messages.is_empty() && to_publish.is_empty() {
+        return results;
+    }
+    let (queued, published) =
+        futures::future::join(outbox.send_then_put(QueueName::Deliveries, messages, writes), p.bus.publish(to_publish))
+            .await;
+    fail_the_rest(
+        &mut results,
+        queued.map(drop).map_err(PipelineError::from).and(published.map_err(PipelineError::from)),
+    );
+    results
+}
+
+/// A step the whole batch shares failed: every event that had not failed alone stays on the
+/// queue, to be evaluated again (which acts once).
+fn fail_the_rest(results: &mut [Result<(), PipelineError>], shared: Result<(), PipelineError>) {
     if let Err(e) = shared {
         let msg = e.to_string();
         for r in results.iter_mut().filter(|r| r.is_ok()) {
             *r = Err(PipelineError::Unavailable(msg.clone()));
         }
     }
-    results
 }

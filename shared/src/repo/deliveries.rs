@@ -42,6 +42,14 @@ pub async fn create_many(store: &dyn ItemStore, ds: Vec<Delivery>) -> Result<Vec
     created.into_iter().filter_map(Result::transpose).collect()
 }
 
+/// The conditional write that creates `d` if it does not exist (for a caller that makes it in
+/// a commit of its own: `ports::Outbox`).
+pub fn create_write(d: &Delivery) -> (Item, Condition) {
+    let mut item = to_item(d);
+    item.version = 1;
+    (item, Condition::NotExists)
+}
+
 pub async fn find(store: &dyn ItemStore, tenant: &str, id: &str) -> Result<Option<Versioned<Delivery>>, StoreError> {
     get(store, &keys::deliveries(tenant), id).await
 }
