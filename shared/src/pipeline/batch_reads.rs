@@ -29,10 +29,19 @@ impl BatchReads {
         seen.entry((pk.to_string(), sk.to_string())).or_default().clone()
     }
 
-    fn forget<'a>(&self, keys: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    /// Makes `write`, forgetting `keys` before it (reads from now on wait for it) and after it
+    /// (a read that raced it may have stored the value it replaced).
+    async fn around<T>(&self, keys: Vec<(String, String)>, write: impl std::future::Future<Output = T>) -> T {
+        self.forget(&keys);
+        let r = write.await;
+        self.forget(&keys);
+        r
+    }
+
+    fn forget(&self, keys: &[(String, String)]) {
         let mut seen = self.seen.lock().expect("batch reads");
-        for (pk, sk) in keys {
-            seen.remove(&(pk.to_string(), sk.to_string()));
+        for k in keys {
+            seen.remove(k);
         }
     }
 }
@@ -46,34 +55,22 @@ impl ItemStore for BatchReads {
     }
 
     async fn put(&self, item: Item, cond: Condition) -> Result<(), StoreError> {
-        let key = (item.pk.clone(), item.sk.clone());
-        self.forget([(key.0.as_str(), key.1.as_str())]);
-        let r = self.inner.put(item, cond).await;
-        self.forget([(key.0.as_str(), key.1.as_str())]);
-        r
+        let keys = vec![(item.pk.clone(), item.sk.clone())];
+        self.around(keys, self.inner.put(item, cond)).await
     }
 
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        let keys: Vec<(String, String)> = items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
-        self.forget(keys.iter().map(|(p, s)| (p.as_str(), s.as_str())));
-        let r = self.inner.put_many(items).await;
-        self.forget(keys.iter().map(|(p, s)| (p.as_str(), s.as_str())));
-        r
+        let keys = items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
+        self.around(keys, self.inner.put_many(items)).await
     }
 
     async fn put_in_order(&self, writes: Vec<(Item, Condition)>) -> Result<(), StoreError> {
-        let keys: Vec<(String, String)> = writes.iter().map(|(i, _)| (i.pk.clone(), i.sk.clone())).collect();
-        self.forget(keys.iter().map(|(p, s)| (p.as_str(), s.as_str())));
-        let r = self.inner.put_in_order(writes).await;
-        self.forget(keys.iter().map(|(p, s)| (p.as_str(), s.as_str())));
-        r
+        let keys = writes.iter().map(|(i, _)| (i.pk.clone(), i.sk.clone())).collect();
+        self.around(keys, self.inner.put_in_order(writes)).await
     }
 
     async fn delete(&self, pk: &str, sk: &str, cond: Condition) -> Result<(), StoreError> {
-        self.forget([(pk, sk)]);
-        let r = self.inner.delete(pk, sk, cond).await;
-        self.forget([(pk, sk)]);
-        r
+        self.around(vec![(pk.to_string(), sk.to_string())], self.inner.delete(pk, sk, cond)).await
     }
 
     async fn query(&self, pk: &str, range: SkRange, opts: QueryOpts) -> Result<Vec<Item>, StoreError> {

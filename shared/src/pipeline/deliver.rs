@@ -36,13 +36,17 @@ impl DeliveryMessage {
     pub fn for_delivery(d: &Delivery) -> Self {
         Self { t: d.tenant_id.clone(), d: d.id.clone(), n: d.attempts }
     }
+    /// The message asking for `d`'s next attempt now.
+    pub fn now(d: &Delivery) -> OutMessage {
+        OutMessage::now(Self::for_delivery(d).encode())
+    }
     pub fn encode(&self) -> String {
         serde_json::to_string(self).expect("messages serialize")
     }
 }
 
 pub async fn enqueue_now(app: &App, ds: &[Delivery]) -> Result<(), PipelineError> {
-    let msgs = ds.iter().map(|d| OutMessage::now(DeliveryMessage::for_delivery(d).encode())).collect();
+    let msgs = ds.iter().map(DeliveryMessage::now).collect();
     app.queue.send(QueueName::Deliveries, msgs).await?;
     Ok(())
 }

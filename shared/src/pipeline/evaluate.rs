@@ -6,7 +6,7 @@
 
 use super::{deliver, Pipeline, PipelineError};
 use crate::model::Event;
-use crate::ports::{OutMessage, Outbox, QueueName};
+use crate::ports::{Outbox, QueueName};
 use crate::product::Effects;
 use crate::repo::{deliveries, events};
 
@@ -101,7 +101,7 @@ async fn create_and_queue_at_once(
         match r {
             Ok(e) => {
                 for d in e.deliveries {
-                    messages.push(OutMessage::now(deliver::DeliveryMessage::for_delivery(&d).encode()));
+                    messages.push(deliver::DeliveryMessage::now(&d));
                     writes.push(deliveries::create_write(&d));
                 }
                 to_publish.extend(e.bus_events);

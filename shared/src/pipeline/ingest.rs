@@ -154,13 +154,9 @@ pub fn parse_body(
 pub async fn accept(app: &App, events: Vec<Event>) -> Result<Vec<Accepted>, ApiError> {
     let mut seen = std::collections::HashSet::new();
     let first_in_request: Vec<bool> = events.iter().map(|e| seen.insert(e.id.as_str())).collect();
-    let messages = events
-        .iter()
-        .zip(&first_in_request)
-        .filter(|(_, first)| **first)
-        .map(|(e, _)| OutMessage::now(serde_json::to_string(e).expect("events serialize")))
-        .collect();
     let firsts = events.iter().zip(&first_in_request).filter(|(_, first)| **first).map(|(e, _)| e);
+    let messages =
+        firsts.clone().map(|e| OutMessage::now(serde_json::to_string(e).expect("events serialize"))).collect();
     let recorded = match &app.outbox {
         // One commit queues the events and records their ids.
         Some(outbox) => {

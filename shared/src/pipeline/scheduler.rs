@@ -44,9 +44,7 @@ pub async fn tick(app: &Pipeline) -> Result<TickReport, PipelineError> {
         for item in due {
             match claim(app, item, now).await? {
                 Some(Claimed::Delivery(m)) => messages.push(OutMessage::now(m.encode())),
-                Some(Claimed::Created(ds)) => {
-                    messages.extend(ds.iter().map(|d| OutMessage::now(DeliveryMessage::for_delivery(d).encode())))
-                }
+                Some(Claimed::Created(ds)) => messages.extend(ds.iter().map(DeliveryMessage::now)),
                 None => report.skipped += 1,
             }
         }

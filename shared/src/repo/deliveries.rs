@@ -3,7 +3,7 @@
 //! back. A delivery whose queue message (or its event's) is on its way is not in the index:
 //! the queue brings it back, and writing the index entry would cost more than the delivery.
 
-use super::{decode, encode, get, keys, put_next, Versioned};
+use super::{decode, encode, get, keys, next_write, put_next, Versioned};
 use crate::model::{Attempt, Delivery, DeliveryStatus};
 use crate::ports::{Condition, Item, ItemStore, QueryOpts, SkRange, StoreError};
 
@@ -45,9 +45,7 @@ pub async fn create_many(store: &dyn ItemStore, ds: Vec<Delivery>) -> Result<Vec
 /// The conditional write that creates `d` if it does not exist (for a caller that makes it in
 /// a commit of its own: `ports::Outbox`).
 pub fn create_write(d: &Delivery) -> (Item, Condition) {
-    let mut item = to_item(d);
-    item.version = 1;
-    (item, Condition::NotExists)
+    next_write(to_item(d), None)
 }
 
 pub async fn find(store: &dyn ItemStore, tenant: &str, id: &str) -> Result<Option<Versioned<Delivery>>, StoreError> {

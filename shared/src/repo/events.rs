@@ -8,7 +8,7 @@
 //! evaluated only if it is the arrival the record holds ([`is_first_arrival`]); a copy queued by
 //! a repeat, which then found the id recorded, is dropped there.
 
-use super::{keys, put_next};
+use super::{keys, next_write, put_next};
 use crate::model::Event;
 use crate::ports::{Condition, Item, ItemStore, StoreError};
 use serde_json::{json, Value};
@@ -63,9 +63,7 @@ pub async fn record(store: &dyn ItemStore, e: &Event) -> Result<Recorded, StoreE
 /// [`record`] in two halves, for a caller that makes the write itself (in the commit that
 /// queues the event: `ports::Outbox`): the conditional write...
 pub fn record_write(e: &Event) -> (Item, Condition) {
-    let mut item = record_item(e);
-    item.version = 1;
-    (item, Condition::NotExists)
+    next_write(record_item(e), None)
 }
 
 /// ...and what it meant, given whether its condition held.

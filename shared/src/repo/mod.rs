@@ -69,16 +69,21 @@ pub async fn delete_if_exists(store: &dyn ItemStore, pk: &str, sk: &str) -> Resu
 }
 
 /// Writes `item` as the next version of what was read (`None`: must not exist yet).
-pub async fn put_next(store: &dyn ItemStore, mut item: Item, read_version: Option<u64>) -> Result<(), StoreError> {
-    let cond = match read_version {
+pub async fn put_next(store: &dyn ItemStore, item: Item, read_version: Option<u64>) -> Result<(), StoreError> {
+    let (item, cond) = next_write(item, read_version);
+    store.put(item, cond).await
+}
+
+/// The write [`put_next`] makes, for a caller that makes it itself (e.g. through an outbox).
+pub fn next_write(mut item: Item, read_version: Option<u64>) -> (Item, Condition) {
+    match read_version {
         Some(v) => {
             item.version = v + 1;
-            Condition::Version(v)
+            (item, Condition::Version(v))
         }
         None => {
             item.version = 1;
-            Condition::NotExists
+            (item, Condition::NotExists)
         }
-    };
-    store.put(item, cond).await
+    }
 }
