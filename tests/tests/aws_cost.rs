@@ -533,6 +533,26 @@ async fn aws_request_budget_per_event() {
         Count::of(&read_recording(&recording), &mut table, &inv, 100, 100),
     ));
 
+    // 7. The batch again with the seed's own agent.wrap event (a 600-byte payload, as dialers
+    // send it) instead of the small one above: item sizes past 1 KB cost more write units.
+    let seed = |i: usize| {
+        let mut e = sample("triggers/payloads/agent.wrap.outbound-preview.json");
+        e["id"] = json!(format!("e-seed-{i}"));
+        e["payload"]["campaignId"] = json!("223");
+        e
+    };
+    record(&endpoint, &recording).await;
+    let mut inv = Invocations::default();
+    f.ingest(&mut inv, &json!({ "events": (0..100).map(seed).collect::<Vec<_>>() })).await;
+    f.drain(&mut inv, QueueName::Events, 100, Duration::from_secs(30)).await;
+    f.drain(&mut inv, QueueName::Deliveries, 100, Duration::from_secs(60)).await;
+    rx.wait_for(305, Duration::from_secs(30)).await;
+    stop(&endpoint).await;
+    rows.push((
+        "batch of 100 seed events (600-byte payload), 1 webhook each",
+        Count::of(&read_recording(&recording), &mut table, &inv, 100, 1),
+    ));
+
     // ------------------------------------------------------------------------- the table
     let mut out = String::new();
     out.push_str("| scenario | AWS requests / event | DynamoDB WRU / event (due index) | RRU / event | SQS requests / event | EventBridge entries / event | Lambda invocations / event | GB-s / event (emulator) | $ / million events (DynamoDB + SQS + EventBridge + Lambda + API GW = total) |\n");
@@ -581,6 +601,7 @@ async fn aws_request_budget_per_event() {
         ("callback: confirmation + reminder", 61.0, 28.0),
         ("batch of 100 events, 1 webhook each", 8.0, 5.0),
         ("100 single-event requests, 1 webhook each", 8.9, 5.0),
+        ("batch of 100 seed events (600-byte payload), 1 webhook each", 8.0, 9.0),
     ];
     for ((name, c), (bname, max, max_wru)) in rows.iter().zip(budget) {
         assert_eq!(*name, bname);
