@@ -96,9 +96,10 @@ pub async fn store_suite(store: Arc<dyn ItemStore>, clock: Arc<ManualClock>) {
     queries(s, &format!("conf#{run}#q")).await;
     due_index(s, &clock, &format!("conf#{run}#due")).await;
     ttl(s, &clock, &format!("conf#{run}#ttl")).await;
+    large_documents(s, &format!("conf#{run}#big")).await;
 
     // Leave nothing behind but expired items.
-    for part in ["cond", "many", "q", "q-other", "due", "ttl"] {
+    for part in ["cond", "many", "q", "q-other", "due", "ttl", "big"] {
         let pk = format!("conf#{run}#{part}");
         let items = s.query(&pk, SkRange::All, QueryOpts::default()).await.expect("cleanup query");
         for i in items {
@@ -162,6 +163,32 @@ async fn conditional_writes(s: &dyn ItemStore, pk: &str) {
     }
     s.put(a.clone(), Condition::NotExists).await.expect("NotExists succeeds again after a delete");
     assert!(s.get(pk, "nothing-here").await.unwrap().is_none(), "get of a missing key is None");
+}
+
+/// Documents past a KB (a delivery carrying a dialer's event, an attempt record with a response
+/// body) come back exactly, through every way of writing and reading (DynamoDB stores them
+/// deflated, `aws::doc_codec`).
+async fn large_documents(s: &dyn ItemStore, pk: &str) {
+    let doc = |n: usize, tag: &str| {
+        let fields: serde_json::Map<String, serde_json::Value> =
+            (0..n).map(|i| (format!("field{i:04}"), json!(format!("{tag} value {i} — ünïcödé ✓")))).collect();
+        json!({"tag": tag, "fields": fields})
+    };
+    let a = Item::new(pk, "a", doc(60, "first"));
+    s.put(a.clone(), Condition::NotExists).await.expect("put a 3 KB document");
+    assert_eq!(s.get(pk, "a").await.unwrap().expect("just written"), a, "a large document reads back exactly");
+    let a2 = Item { version: 2, ..Item::new(pk, "a", doc(1_000, "second")) };
+    s.put(a2.clone(), Condition::Version(1)).await.expect("versioned put of a 50 KB document");
+    assert_eq!(s.get(pk, "a").await.unwrap().unwrap(), a2, "a versioned large write reads back exactly");
+    let small = Item::new(pk, "b", json!({"small": true}));
+    s.put_many(vec![Item::new(pk, "c", doc(40, "many")), small.clone()]).await.expect("put_many");
+    s.put_in_order(vec![(Item::new(pk, "d", doc(40, "ordered")), Condition::NotExists)]).await.expect("put_in_order");
+    let all = s.query(pk, SkRange::All, QueryOpts::default()).await.expect("query");
+    assert_eq!(sks(&all), ["a", "b", "c", "d"]);
+    assert_eq!(all[0], a2);
+    assert_eq!(all[1], small, "small documents are unchanged beside large ones");
+    assert_eq!(all[2].data.to_value(), doc(40, "many"));
+    assert_eq!(all[3].data.to_value(), doc(40, "ordered"));
 }
 
 async fn put_many(s: &dyn ItemStore, pk: &str) {

@@ -598,10 +598,10 @@ async fn aws_request_budget_per_event() {
         ("1 event, no trigger matches", 8.0, 1.0),
         ("1 event, 1 webhook, 1st attempt", 17.0, 5.0),
         ("1 event, 1 webhook, 1 retry", 25.0, 10.0),
-        ("callback: confirmation + reminder", 61.0, 28.0),
+        ("callback: confirmation + reminder", 61.0, 19.0),
         ("batch of 100 events, 1 webhook each", 8.0, 5.0),
         ("100 single-event requests, 1 webhook each", 8.9, 5.0),
-        ("batch of 100 seed events (600-byte payload), 1 webhook each", 8.0, 9.0),
+        ("batch of 100 seed events (600-byte payload), 1 webhook each", 8.0, 5.0),
     ];
     for ((name, c), (bname, max, max_wru)) in rows.iter().zip(budget) {
         assert_eq!(*name, bname);

@@ -1,6 +1,7 @@
 //! The item store on one DynamoDB table.
 //!
-//! Layout: `pk` (S, hash key), `sk` (S, range key), `data` (S, the JSON document), `version` (N),
+//! Layout: `pk` (S, hash key), `sk` (S, range key), `data` (the JSON document: S, or B deflated
+//! when that saves write units, see [`super::doc_codec`]), `version` (N),
 //! `due_shard` (S, `due#<k>`, see [`due_shard`]) + `due_at` (N, ms) only while the item is due —
 //! the sparse GSI [`DUE_INDEX`] — and `ttl` (N, epoch seconds), the table's TTL attribute.
 //!
@@ -16,7 +17,7 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 
-use super::sdk_err;
+use super::{doc_codec, sdk_err};
 use crate::ports::store::{Condition, Doc, Item, ItemStore, QueryOpts, SkRange, StoreError};
 use crate::ports::Clock;
 
@@ -98,9 +99,7 @@ fn key(pk: &str, sk: &str) -> AttrMap {
 }
 
 fn to_attrs(item: &Item, shards: u32) -> Result<AttrMap, StoreError> {
-    let data = item.data.as_str().to_string();
     let mut m = key(&item.pk, &item.sk);
-    m.insert(ATTR_DATA.into(), s(data));
     m.insert(ATTR_VERSION.into(), n(item.version));
     // Absent (not null) attributes keep the item out of the sparse index.
     if let Some(due) = item.due_at {
@@ -110,6 +109,8 @@ fn to_attrs(item: &Item, shards: u32) -> Result<AttrMap, StoreError> {
     if let Some(ttl) = item.expires_at {
         m.insert(ATTR_TTL.into(), n(ttl));
     }
+    let rest = m.iter().map(|(k, v)| doc_codec::attribute_size(k, v)).sum();
+    m.insert(ATTR_DATA.into(), doc_codec::encode(ATTR_DATA, item.data.as_str(), rest));
     Ok(m)
 }
 
@@ -135,7 +136,8 @@ fn get_n<T: std::str::FromStr>(m: &AttrMap, k: &str) -> Result<Option<T>, StoreE
 }
 
 fn from_attrs(m: &AttrMap) -> Result<Item, StoreError> {
-    let data = Doc::from_text(get_s(m, ATTR_DATA)?.to_string());
+    let data = m.get(ATTR_DATA).and_then(doc_codec::decode).ok_or_else(|| bad("unreadable data attribute"))?;
+    let data = Doc::from_text(data);
     Ok(Item {
         pk: get_s(m, ATTR_PK)?.to_string(),
         sk: get_s(m, ATTR_SK)?.to_string(),

@@ -3,6 +3,7 @@
 //! One `SdkConfig` is loaded per process with the SDK's standard resolution (credentials chain,
 //! region, `AWS_ENDPOINT_URL*`), so the emulator and a real account go through the same code.
 
+pub mod doc_codec;
 pub mod dynamodb;
 pub mod eventbridge;
 pub mod http;
