@@ -278,6 +278,15 @@ impl Functions {
         handled
     }
 
+    /// Posts each body, then runs evaluate and deliver over the 100 events they hold.
+    async fn hundred_delivered(&self, inv: &mut Invocations, bodies: &[Value]) {
+        for body in bodies {
+            self.ingest(inv, body).await;
+        }
+        self.drain(inv, QueueName::Events, 100, Duration::from_secs(30)).await;
+        self.drain(inv, QueueName::Deliveries, 100, Duration::from_secs(60)).await;
+    }
+
     async fn tick(&self, inv: &mut Invocations) -> ringhook::pipeline::scheduler::TickReport {
         let t = Instant::now();
         let r = ringhook::lambda::handle_schedule(&self.scheduler).await.unwrap();
@@ -507,9 +516,7 @@ async fn aws_request_budget_per_event() {
     let batch: Vec<Value> = (0..100).map(|i| event(&format!("e-batch-{i}"), "agent.wrap", "223")).collect();
     record(&endpoint, &recording).await;
     let mut inv = Invocations::default();
-    f.ingest(&mut inv, &json!({ "events": batch })).await;
-    f.drain(&mut inv, QueueName::Events, 100, Duration::from_secs(30)).await;
-    f.drain(&mut inv, QueueName::Deliveries, 100, Duration::from_secs(60)).await;
+    f.hundred_delivered(&mut inv, &[json!({ "events": batch })]).await;
     rx.wait_for(105, Duration::from_secs(30)).await;
     stop(&endpoint).await;
     rows.push((
@@ -521,11 +528,8 @@ async fn aws_request_budget_per_event() {
     // them), one webhook each, at a rate where the event source mapping finds full batches.
     record(&endpoint, &recording).await;
     let mut inv = Invocations::default();
-    for i in 0..100 {
-        f.ingest(&mut inv, &event(&format!("e-single-{i}"), "agent.wrap", "223")).await;
-    }
-    f.drain(&mut inv, QueueName::Events, 100, Duration::from_secs(30)).await;
-    f.drain(&mut inv, QueueName::Deliveries, 100, Duration::from_secs(60)).await;
+    let singles: Vec<Value> = (0..100).map(|i| event(&format!("e-single-{i}"), "agent.wrap", "223")).collect();
+    f.hundred_delivered(&mut inv, &singles).await;
     rx.wait_for(205, Duration::from_secs(30)).await;
     stop(&endpoint).await;
     rows.push((
@@ -543,9 +547,7 @@ async fn aws_request_budget_per_event() {
     };
     record(&endpoint, &recording).await;
     let mut inv = Invocations::default();
-    f.ingest(&mut inv, &json!({ "events": (0..100).map(seed).collect::<Vec<_>>() })).await;
-    f.drain(&mut inv, QueueName::Events, 100, Duration::from_secs(30)).await;
-    f.drain(&mut inv, QueueName::Deliveries, 100, Duration::from_secs(60)).await;
+    f.hundred_delivered(&mut inv, &[json!({ "events": (0..100).map(seed).collect::<Vec<_>>() })]).await;
     rx.wait_for(305, Duration::from_secs(30)).await;
     stop(&endpoint).await;
     rows.push((
