@@ -21,13 +21,13 @@ use flate2::Compression;
 const WRITE_UNIT: usize = 1024;
 
 /// Write units for an item of `size` bytes (as DynamoDB counts it).
-pub fn write_units(size: usize) -> usize {
+fn write_units(size: usize) -> usize {
     size.div_ceil(WRITE_UNIT).max(1)
 }
 
 /// The size DynamoDB counts for one attribute: its name plus its value (numbers about one byte
 /// per two digits, plus one).
-pub fn attribute_size(name: &str, value: &AttributeValue) -> usize {
+pub(super) fn attribute_size(name: &str, value: &AttributeValue) -> usize {
     name.len()
         + match value {
             AttributeValue::S(s) => s.len(),
